@@ -1,0 +1,3 @@
+"""reportedly: Bayesian evidence synthesis of conflicting reported figures."""
+
+__version__ = "0.1.0"

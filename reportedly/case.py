@@ -1,0 +1,99 @@
+"""A case: its folder, model file and evidence, checked against each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .claims import Evidence, load_evidence
+from .errors import InputError, Problem, ReportedlyError, did_you_mean
+from .schema import ClaimKind
+from .spec import ModelSpec, load_spec, spec_digest
+from .timeaxis import MonthAxis
+
+
+@dataclass(frozen=True)
+class Case:
+    root: Path
+    spec: ModelSpec
+    spec_text: str
+    evidence: Evidence
+
+    @property
+    def name(self) -> str:
+        return self.spec.case.name
+
+    @property
+    def axis(self) -> MonthAxis:
+        return MonthAxis(self.spec.time.start, self.spec.time.end)
+
+    @property
+    def estimates_dir(self) -> Path:
+        return self.root / "estimates" / self.name
+
+    @property
+    def latest_report(self) -> dt.date:
+        return max(c.report_date for c in self.evidence.used)
+
+    def fingerprint(self) -> dict[str, str]:
+        """What a fit depends on, recorded with it and compared on load."""
+        return {"claims_hash": self.evidence.digest(), "spec_hash": spec_digest(self.spec_text)}
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` holding both seeds/ and models/."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "seeds").is_dir() and (folder / "models").is_dir():
+            return folder
+    raise ReportedlyError(f"no case folder (with seeds/ and models/) at or above {here}; use --root DIR")
+
+
+def case_names(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "models").glob("*.toml"))
+
+
+def load_case(root: Path, name: str | None = None) -> Case:
+    """Load models/<name>.toml and seeds/ under `root`, and check the claims fit the model."""
+    names = case_names(root)
+    if name is None:
+        if len(names) != 1:
+            raise ReportedlyError(f"name a case: models/ holds {', '.join(names) or 'no model files'}")
+        name = names[0]
+    if name not in names:
+        raise ReportedlyError(f"no model file models/{name}.toml{did_you_mean(name, names)}")
+    spec, text = load_spec(root / "models" / f"{name}.toml")
+    evidence = load_evidence(root / "seeds")
+    case = Case(root, spec, text, evidence)
+    problems = check_claims_against_spec(case)
+    if problems:
+        raise InputError(problems)
+    return case
+
+
+def check_claims_against_spec(case: Case) -> list[Problem]:
+    """Used claims must name a quantity the model has, in a form it can use, inside its time axis."""
+    spec, axis = case.spec, case.axis
+    known = [*spec.flows, *spec.ratios, *spec.links]
+    by_id = {c.id: c for c in case.evidence.claims}
+    problems = []
+    for c in case.evidence.used:
+        file = f"seeds/claims ({c.article})"
+        if c.quantity not in known:
+            problems.append(Problem(file, f"quantity '{c.quantity}' is not in the model{did_you_mean(c.quantity, known)}; "
+                                          f"the model has {', '.join(known)}", c.id, "quantity"))
+            continue
+        is_ratio = c.quantity in spec.ratios
+        if c.kind in (ClaimKind.share, ClaimKind.plan):
+            problems.append(Problem(file, f"a {c.kind} cannot be used as evidence; set use: false with a reason", c.id, "use"))
+        elif is_ratio != (c.kind == ClaimKind.conversion):
+            problems.append(Problem(file, "a ratio quantity takes conversion claims, and a conversion must be about a ratio", c.id, "kind"))
+        elif c.kind == ClaimKind.conversion and by_id[c.basis].value is None:
+            problems.append(Problem(file, f"basis '{c.basis}' has no single printed value", c.id, "basis"))
+        if not is_ratio:
+            for day in (c.window.start, c.window.end):
+                if day is not None and not axis.start <= day < axis.stop:
+                    problems.append(Problem(file, f"window date {day} is outside the model's time axis "
+                                                  f"{axis.start}..{axis.stop - dt.timedelta(days=1)}", c.id, "window"))
+    return problems

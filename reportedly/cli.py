@@ -1,0 +1,249 @@
+"""Command line: `reportedly claims | sources | estimate | summary | query`. Renders what the library returns."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .case import Case, find_root, load_case
+from .claims import relay_differences
+from .errors import InputError, ReportedlyError
+
+log = logging.getLogger("reportedly")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 failed gate or check, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(message)s", stream=sys.stderr)
+    try:
+        return args.command(args)
+    except InputError as exc:
+        print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except ReportedlyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reportedly", description=__doc__)
+    parser.add_argument("--root", type=Path, help="case folder holding seeds/ and models/ (default: found from here upward)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("claims", help="list and validate the claims, with provenance")
+    p.add_argument("--check", action="store_true", help="validate everything; exit non-zero on any error")
+    p.add_argument("--json", action="store_true", help="print the claims as a JSON list")
+    p.add_argument("--quantity", help="only claims about this quantity")
+    p.add_argument("--origin", help="only claims from this origin")
+    p.add_argument("--article", help="only claims from this article file")
+    p.add_argument("case", nargs="?", help="case name (default: the only model file)")
+    p.set_defaults(command=cmd_claims)
+
+    p = sub.add_parser("sources", help="the source registry with ratings and claim counts")
+    p.add_argument("case", nargs="?")
+    p.set_defaults(command=cmd_sources)
+
+    p = sub.add_parser("estimate", help="fit the case, gate on diagnostics, write estimates/<case>/")
+    p.add_argument("case", nargs="?")
+    p.add_argument("--seed", type=int, help="override the model file's random_seed")
+    p.add_argument("--allow-unconverged", action="store_true",
+                   help="write estimates even if the diagnostics gate fails (they are marked NOT CONVERGED)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true")
+    p.set_defaults(command=cmd_estimate)
+
+    p = sub.add_parser("summary", help="posterior summary from saved estimates")
+    p.add_argument("case", nargs="?")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(command=cmd_summary)
+
+    p = sub.add_parser("query", help="posterior of a total over any window, or of what a new report would print")
+    p.add_argument("case")
+    p.add_argument("quantity", nargs="?")
+    p.add_argument("--from", dest="start", type=_date, help="first day (default: since the flow began)")
+    p.add_argument("--to", dest="end", type=_date, help="last day (default: the latest report)")
+    p.add_argument("--rating", choices=list("ABCDEF"), help="also predict what a source with this rating would print")
+    p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating: one answer per row")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(command=cmd_query)
+    return parser
+
+
+def _case(args) -> Case:
+    root = args.root.resolve() if args.root else find_root()
+    return load_case(root, args.case)
+
+
+def cmd_claims(args) -> int:
+    case = _case(args)
+    claims = [c for c in case.evidence.claims
+              if (args.quantity is None or c.quantity == args.quantity)
+              and (args.origin is None or c.origin == args.origin)
+              and (args.article is None or c.article == args.article)]
+    if args.json:
+        print(json.dumps([c.model_dump(mode="json") for c in claims], indent=2, ensure_ascii=False))
+        return 0
+    for c in claims:
+        start = c.window.start.isoformat() if c.window.start else "onset"
+        used = "used" if c.use else f"not used: {c.reason}"
+        print(f"{c.id:32} {c.quantity:20} {c.figure:>22}  {c.window.kind} {start}..{c.window.end}")
+        print(f"{'':32} {c.origin} via {', '.join(c.relay) or 'direct'}; assessment {c.assessment}; {used}")
+    used = case.evidence.used
+    print(f"\n{len(claims)} claims shown; {len(case.evidence.claims)} in all, {len(used)} used as evidence "
+          f"({len({c.assessment for c in case.evidence.claims})} assessments).")
+    if args.check:
+        differences = relay_differences(case.evidence.claims)
+        if differences:
+            print(f"\n{len(differences)} relay difference(s), kept for provenance (the model uses the first claim named):")
+            for d in differences:
+                print(f"  {d.assessment}: {d.used} {d.field}={d.used_value}  vs  {d.relay} {d.field}={d.relay_value}")
+        print("\nall claims valid.")
+    return 0
+
+
+def cmd_sources(args) -> int:
+    case = _case(args)
+    as_origin = Counter(c.origin for c in case.evidence.claims)
+    as_relay = Counter(r for c in case.evidence.claims for r in c.relay)
+    used = Counter(c.origin for c in case.evidence.used)
+    print(f"{'source':20} {'rating':6} {'type':24} {'origin of':>9} {'used':>5} {'relayed':>8}  name")
+    for key, s in case.evidence.sources.items():
+        print(f"{key:20} {s.rating:6} {s.type.value:24} {as_origin[key]:>9} {used[key]:>5} {as_relay[key]:>8}  {s.name}")
+        print(f"{'':20} {s.rationale}")
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    from .estimate import run_estimate
+    from .report import headline_lines
+
+    case = _case(args)
+    print(f"fitting {case.name}: {len(case.evidence.used)} claims, {case.spec.sampler.chains} chains ...", file=sys.stderr)
+    result = run_estimate(case, seed=args.seed, progress=not args.quiet, allow_unconverged=args.allow_unconverged)
+    failures = result.diagnostics.failures
+    print(f"compiled in {result.timings.compile_seconds:.1f} s, sampled in {result.timings.sampling_seconds:.1f} s",
+          file=sys.stderr)
+    if failures:
+        print("diagnostics gate FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        if result.written is None:
+            print("nothing was written. Try more draws or tune in the model file's [sampler], a different --seed, or "
+                  "look for a claim the model cannot reconcile (reportedly claims --check); "
+                  "--allow-unconverged writes the estimates marked NOT CONVERGED.", file=sys.stderr)
+            return 1
+    print(f"wrote {result.written}", file=sys.stderr)
+    from .summary import headline_table
+    print("\n".join(headline_lines(headline_table(result.estimates))))
+    return 1 if failures else 0
+
+
+def _load_saved(args):
+    from .posterior import load_estimates, staleness
+
+    case = _case(args)
+    est = load_estimates(case.estimates_dir)
+    warnings = staleness(est, case.fingerprint())
+    if warnings:
+        warnings.append(f"re-run 'reportedly estimate {case.name}' to refresh")
+    if not est.converged:
+        warnings.append("these estimates did NOT pass the diagnostics gate")
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return case, est, warnings
+
+
+def cmd_summary(args) -> int:
+    from .report import render_summary_text
+    from .summary import headline_table, source_table
+
+    case, est, warnings = _load_saved(args)
+    headlines, sources = headline_table(est), source_table(est)
+    if args.json:
+        print(json.dumps({"case": case.name, "warnings": warnings, "headlines": headlines.to_dict("records"),
+                          "sources": sources.to_dict("records")}, indent=2))
+    else:
+        print(render_summary_text(est, headlines, sources, []))
+    return 0
+
+
+def cmd_query(args) -> int:
+    from .posterior import quantiles
+    from .report import number
+
+    case, est, _ = _load_saved(args)
+    if args.batch:
+        rows = _read_batch(args.batch)
+    elif args.quantity:
+        rows = [{"quantity": args.quantity, "start": args.start, "end": args.end, "rating": args.rating}]
+    else:
+        raise ReportedlyError("query needs a QUANTITY or --batch FILE.csv")
+    answers = []
+    for row in rows:
+        total = est.draws_of(row["quantity"], row["start"], row["end"])
+        report = est.report_draws(total, row["rating"]) if row["rating"] else None
+        answers.append({
+            "quantity": row["quantity"],
+            "start": row["start"].isoformat() if row["start"] else None,
+            "end": (row["end"] or est.latest_report).isoformat() if row["quantity"] not in est.spec.ratios else None,
+            "rating": row["rating"],
+            "total": quantiles(total),
+            "report": quantiles(report) if report is not None else None,
+        })
+    if args.json:
+        print(json.dumps(answers if args.batch else answers[0], indent=2))
+        return 0
+    for a in answers:
+        window = f"{a['start'] or 'onset'} to {a['end']}" if a["end"] else "(ratio)"
+        t = a["total"]
+        print(f"{a['quantity']} {window}: median {number(t['0.5'])}, 50% {number(t['0.25'])} – {number(t['0.75'])}, "
+              f"90% {number(t['0.05'])} – {number(t['0.95'])}")
+        if a["report"]:
+            r = a["report"]
+            print(f"  a new {a['rating']}-rated report would print: median {number(r['0.5'])}, "
+                  f"90% {number(r['0.05'])} – {number(r['0.95'])}")
+    return 0
+
+
+def _read_batch(path: Path) -> list[dict]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or set(reader.fieldnames) != {"quantity", "start", "end", "rating"}:
+                raise ReportedlyError(f"{path}: expected CSV columns quantity,start,end,rating; got {reader.fieldnames}")
+            records = list(reader)
+    except OSError as exc:
+        raise ReportedlyError(f"{path}: cannot read: {exc.strerror}") from None
+    rows = []
+    for line, record in enumerate(records, start=2):
+        try:
+            rows.append({
+                "quantity": record["quantity"].strip(),
+                "start": dt.date.fromisoformat(record["start"]) if record["start"].strip() else None,
+                "end": dt.date.fromisoformat(record["end"]) if record["end"].strip() else None,
+                "rating": record["rating"].strip() or None,
+            })
+        except ValueError:
+            raise ReportedlyError(f"{path}: line {line}: dates must be YYYY-MM-DD or empty") from None
+        if rows[-1]["rating"] not in (None, *"ABCDEF"):
+            raise ReportedlyError(f"{path}: line {line}: rating must be one of A-F or empty, got {rows[-1]['rating']!r}")
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main())

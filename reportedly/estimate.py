@@ -1,0 +1,135 @@
+"""Fit a case end to end and write estimates/<case>/ atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .case import Case
+from .design import build_design
+from .errors import ReportedlyError
+from .fit import Diagnostics, Timings, diagnose, sample
+from .model import build_model
+from .posterior import POSTERIOR_FILE, Estimates
+from .report import render_summary_markdown
+from .summary import claim_fit_table, headline_table, source_table
+
+log = logging.getLogger(__name__)
+
+# Posterior variables kept in the saved file: what summaries, queries and plots need.
+KEPT = ["flow", "onset", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
+LIBRARIES = ["pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray"]
+
+
+@dataclass(frozen=True)
+class EstimateResult:
+    estimates: Estimates
+    diagnostics: Diagnostics
+    timings: Timings
+    written: Path | None
+
+
+def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
+    """Build and sample the case's model; return the estimates (in memory) and their diagnostics."""
+    seed = case.spec.sampler.random_seed if seed is None else seed
+    design = build_design(case)
+    onsets = {q: case.axis.elapsed(f.onset.mean) for q, f in case.spec.flows.items() if f.onset}
+    model = build_model(case.spec, design, case.axis.labels, onsets)
+    tree, timings = sample(model, case.spec.sampler, seed)
+    posterior = tree["posterior"].to_dataset()[KEPT]
+    claims_per_source = Counter(c.origin for c in case.evidence.used)
+    attrs = {
+        "case": case.name,
+        "random_seed": seed,
+        "reportedly_version": __version__,
+        **{f"{lib}_version": importlib.metadata.version(lib) for lib in LIBRARIES},
+        **case.fingerprint(),
+        "spec": case.spec_text,
+        "claims_used": ",".join(design.claim_ids),
+        "latest_report": case.latest_report.isoformat(),
+        "source_ratings": json.dumps({s: case.evidence.sources[s].rating for s in design.sources}),
+        "claims_per_source": json.dumps(dict(claims_per_source)),
+        "sampler": json.dumps(case.spec.sampler.model_dump() | {"random_seed": seed, "backend": "nutpie/numba"}),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    draft = Estimates(posterior=posterior, attrs=attrs, spec=case.spec)
+    diagnostics = diagnose(reported_quantities(draft), tree["sample_stats"].to_dataset())
+    attrs["diagnostics"] = json.dumps({"passed": diagnostics.passed, "divergences": diagnostics.divergences,
+                                       "failures": diagnostics.failures})
+    return draft, diagnostics, timings
+
+
+def reported_quantities(est: Estimates) -> xr.Dataset:
+    """The quantities the gate judges, as (chain, draw) arrays: headlines, ratios, source scales."""
+    variables = {}
+    for h in est.spec.headlines:
+        end = est.latest_report if h.end == "latest_report" else h.end
+        variables[h.name] = (("chain", "draw"), est.draws_of(h.quantity, h.start, end))
+    variables["capacity"] = est.posterior["capacity"]
+    variables["sigma"] = est.posterior["sigma"]
+    return xr.Dataset(variables)
+
+
+def run_estimate(case: Case, seed: int | None = None, progress: bool = False, allow_unconverged: bool = False) -> EstimateResult:
+    """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none)."""
+    est, diagnostics, timings = fit_case(case, seed, progress)
+    if not diagnostics.passed and not allow_unconverged:
+        return EstimateResult(est, diagnostics, timings, None)
+    write_estimates(case.estimates_dir, est, case)
+    return EstimateResult(est, diagnostics, timings, case.estimates_dir)
+
+
+def write_estimates(folder: Path, est: Estimates, case: Case) -> None:
+    """Write every file into a temporary folder beside `folder`, then swap it in."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as exc:
+        raise ReportedlyError(f"cannot write estimates under {folder.parent}: {exc.strerror}") from None
+    try:
+        _write_files(staging, est, case)
+        _swap_in(staging, folder)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReportedlyError(f"cannot write estimates to {folder}: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_files(staging: Path, est: Estimates, case: Case) -> None:
+    posterior = est.posterior.astype(np.float32).assign_attrs(est.attrs)
+    encoding = {name: {"zlib": True, "complevel": 6} for name in posterior.data_vars}
+    posterior.to_netcdf(staging / POSTERIOR_FILE, engine="h5netcdf", encoding=encoding)
+    saved = Estimates(posterior=xr.open_dataset(staging / POSTERIOR_FILE, engine="h5netcdf").load(),
+                      attrs=est.attrs, spec=est.spec)
+    headlines = headline_table(saved)
+    sources = source_table(saved)
+    claims = claim_fit_table(saved, case.evidence.claims, seed=int(est.attrs["random_seed"]))
+    headlines.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
+    claims.to_csv(staging / "claims_fit.csv", index=False, float_format="%.6g")
+    sources.to_csv(staging / "sources_fit.csv", index=False, float_format="%.6g")
+    (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims), encoding="utf-8")
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Replace `folder` by `staging` so a reader sees the old set or the new one, never a mix."""
+    old = folder.with_name(f".{folder.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(staging, folder)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,81 @@
+"""Run the sampler on a built model and judge the result. The only module that samples."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from .spec import SamplerSpec
+
+log = logging.getLogger(__name__)
+
+# What the gate demands of every reported quantity.
+MAX_RHAT = 1.01
+MIN_ESS_BULK = 400
+
+
+@dataclass(frozen=True)
+class Timings:
+    compile_seconds: float
+    sampling_seconds: float
+
+
+def sample(model: pm.Model, sampler: SamplerSpec, seed: int, progress: bool = False) -> tuple[xr.DataTree, Timings]:
+    """Sample with nutpie (numba backend) and return the posterior as a DataTree."""
+    import nutpie
+
+    t0 = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model)
+    t1 = time.perf_counter()
+    tree = nutpie.sample(
+        compiled,
+        draws=sampler.draws,
+        tune=sampler.tune,
+        chains=sampler.chains,
+        cores=min(sampler.chains, 2),
+        seed=seed,
+        target_accept=sampler.target_accept,
+        low_rank_modified_mass_matrix=sampler.adaptation == "low_rank",
+        progress_bar=progress,
+    )
+    t2 = time.perf_counter()
+    log.info("compiled in %.1f s, sampled in %.1f s", t1 - t0, t2 - t1)
+    return tree, Timings(t1 - t0, t2 - t1)
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    divergences: int
+    max_rhat: dict[str, float]
+    min_ess_bulk: dict[str, float]
+
+    @property
+    def failures(self) -> list[str]:
+        out = []
+        if self.divergences:
+            out.append(f"{self.divergences} divergent transitions")
+        out += [f"R-hat {v:.3f} > {MAX_RHAT} for {k}" for k, v in self.max_rhat.items() if not v <= MAX_RHAT]
+        out += [f"bulk ESS {v:.0f} < {MIN_ESS_BULK} for {k}" for k, v in self.min_ess_bulk.items() if not v >= MIN_ESS_BULK]
+        return out
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def diagnose(reported: xr.Dataset, sample_stats: xr.Dataset) -> Diagnostics:
+    """Divergences, and worst R-hat and bulk ESS of each reported quantity (chain, draw, ...)."""
+    import arviz as az
+
+    rhat = az.rhat(reported)
+    ess = az.ess(reported, method="bulk")
+    return Diagnostics(
+        divergences=int(sample_stats["diverging"].sum()),
+        max_rhat={k: float(np.nanmax(rhat[k].values)) for k in reported.data_vars},
+        min_ess_bulk={k: float(np.nanmin(ess[k].values)) for k in reported.data_vars},
+    )

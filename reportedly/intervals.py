@@ -1,0 +1,53 @@
+"""What a printed qualifier means: the interval in which the source's own estimate lies."""
+
+from __future__ import annotations
+
+import math
+
+from .schema import Claim, ClaimKind, Qualifier
+from .spec import IntervalRule
+
+
+def rounding_step(value: float) -> float:
+    """The step implied by the printed figure's significant figures (9,000,000 -> 1,000,000; 481 -> 1; 28,000 -> 1,000)."""
+    if value != int(value):
+        decimals = len(f"{value:.6f}".rstrip("0").split(".")[1])
+        return 10.0 ** -decimals
+    digits = str(int(value))
+    return 10.0 ** (len(digits) - len(digits.rstrip("0")))
+
+
+def printed_interval(value: float, rule: IntervalRule, low: float | None = None, high: float | None = None) -> tuple[float, float]:
+    """The interval (natural units; 0 and inf allowed) that a figure printed under `rule` asserts."""
+    if rule == "interval":
+        assert low is not None and high is not None
+        return low, high
+    step = rounding_step(value)
+    match rule:
+        case "rounding":
+            return max(value - step / 2, 0.0), value + step / 2
+        case "lower":
+            return value, math.inf
+        case "lower_stepped":
+            return value, value + step
+        case "upper":
+            return 0.0, value
+        case "upper_stepped":
+            return max(value - step, 0.0), value
+        case "exact":
+            return max(value - 0.5, 0.0), value + 0.5
+    raise ValueError(f"unknown interval rule {rule!r}")
+
+
+def claim_interval(claim: Claim, rules: dict[Qualifier, IntervalRule], basis: Claim | None = None) -> tuple[float, float]:
+    """The interval a claim asserts about its quantity's truth.
+
+    A conversion ("28,000 containers are 12 million 152 mm rounds") is evidence on the ratio: its figure,
+    read as rounded whatever its qualifier (the basis and the conversion share the qualifier, which
+    cancels in the ratio), divided by the printed figure of its basis.
+    """
+    if claim.kind == ClaimKind.conversion:
+        assert basis is not None and basis.value is not None and claim.value is not None
+        lo, hi = printed_interval(claim.value, "rounding")
+        return lo / basis.value, hi / basis.value
+    return printed_interval(claim.value or 0.0, rules[claim.qualifier], claim.low, claim.high)

@@ -1,0 +1,114 @@
+r"""Build the PyMC model of a case. Pure: no sampling, no I/O.
+
+The generative model, for flow quantity q, month m, ratio r, source s, claim i:
+
+    level_q        ~ LogNormal(log median_q, sigma_q)                     typical monthly flow
+    smooth_q       ~ HalfNormal(tau_q)                                    month-to-month log change
+    w_qm           = cumsum_m(smooth_q * eps_qm) - mean_m(...),  eps ~ N(0, 1)     (non-centred walk)
+    onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
+    active_qm      = clip(m + 1 - onset_q, 0, 1)                          share of month m after onset
+    flow_qm        = level_q * exp(w_qm) * active_qm
+    capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
+    flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
+    scale_letter   = median_letter * exp(rating_spread * eta_letter),     eta ~ N(0, 1)   (pooled by letter)
+    sigma_s        = scale_{letter(s)} * exp(source_spread * z_s),        z ~ N(0, 1)
+    bias_s         = bias_sd * b_s,                                       b ~ N(0, 1)
+    T_i            = sum of flow_{q(i)} over claim i's window (partial months by days),
+                     or capacity_{r(i)} for a conversion claim
+    log E_i        = log T_i + bias_{s(i)} + sigma_{s(i)} * t_2          the source's own estimate
+    likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from .design import RATINGS, Design
+from .likelihood import interval_logp
+from .spec import ModelSpec
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def build_model(spec: ModelSpec, design: Design, month_labels: list[str], onset_months: dict[str, float]) -> pm.Model:
+    """The PyMC model for `spec` and the used claims in `design`.
+
+    `onset_months` maps each flow with an onset prior to the prior mean in months since the axis start.
+    """
+    flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
+    with_onset = [q for q in flows if spec.flows[q].onset is not None]
+    n_months = len(month_labels)
+    coords = {
+        "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
+        "month": month_labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
+    }
+    with pm.Model(coords=coords) as model:
+        level_median = np.log([spec.flows[q].level.median for q in flows])
+        level_sigma = np.array([spec.flows[q].level.sigma for q in flows])
+        level_z = pm.Normal("level_z", dims="flow_quantity")
+        log_level = level_median + level_sigma * level_z
+        smoothness = pm.HalfNormal("smoothness", sigma=[spec.flows[q].smoothness.sigma for q in flows], dims="flow_quantity")
+        step_z = pm.Normal("step_z", dims=("flow_quantity", "month"))
+        walk = pt.cumsum(smoothness[:, None] * step_z, axis=1)
+        walk = walk - walk.mean(axis=1, keepdims=True)
+
+        onset_z = pm.Normal("onset_z", dims="onset_quantity")
+        onset_mean = np.array([onset_months[q] for q in with_onset])
+        onset_sd = np.array([spec.flows[q].onset.sd_days / DAYS_PER_MONTH for q in with_onset])
+        onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
+        onset_per_flow = pt.full((len(flows),), -1e3)
+        onset_per_flow = pt.set_subtensor(onset_per_flow[[flows.index(q) for q in with_onset]], onset)
+        active = pt.clip(np.arange(1, n_months + 1)[None, :] - onset_per_flow[:, None], 0.0, 1.0)
+        base_flow = pt.exp(log_level[:, None] + walk) * active
+
+        capacity_z = pm.Normal("capacity_z", dims="ratio")
+        capacity_median = np.log([spec.ratios[r].capacity.median for r in ratios])
+        capacity_sigma = np.array([spec.ratios[r].capacity.sigma for r in ratios])
+        capacity = pm.Deterministic("capacity", pt.exp(capacity_median + capacity_sigma * capacity_z), dims="ratio")
+        fill = pm.Beta("fill", alpha=[spec.ratios[r].fill.alpha for r in ratios],
+                       beta=[spec.ratios[r].fill.beta for r in ratios], dims="ratio")
+        realised = pm.Deterministic("realised", capacity * fill, dims="ratio")
+
+        link_rows = [base_flow[flows.index(spec.links[l].product[0])] * realised[ratios.index(spec.links[l].product[1])]
+                     for l in links]
+        flow = pm.Deterministic("flow", pt.concatenate([base_flow, *[row[None, :] for row in link_rows]], axis=0),
+                                dims=("quantity", "month"))
+
+        rating_z = pm.Normal("rating_z", dims="rating")
+        rating_median = np.log([spec.errors.ratings[letter].median for letter in RATINGS])
+        rating_scale = pm.Deterministic("rating_scale", pt.exp(rating_median + spec.errors.rating_spread * rating_z),
+                                        dims="rating")
+        source_z = pm.Normal("source_z", dims="source")
+        sigma = pm.Deterministic("sigma", rating_scale[design.source_rating] * pt.exp(spec.errors.source_spread * source_z),
+                                 dims="source")
+        bias_z = pm.Normal("bias_z", dims="source")
+        bias = pm.Deterministic("bias", spec.errors.bias_sd * bias_z, dims="source")
+
+        truth = claim_truth(flow, capacity, design)
+        pm.CustomDist(
+            "claims",
+            pt.log(truth) + bias[design.source_index],
+            sigma[design.source_index],
+            design.log_lower,
+            design.log_upper,
+            logp=interval_logp,
+            observed=design.log_value,
+            dims="claim",
+        )
+    return model
+
+
+def claim_truth(flow, capacity, design: Design):
+    """Each claim's true value: its window's total of its quantity, or its ratio's capacity."""
+    n = flow.shape[0]
+    padded = pt.concatenate([flow, pt.zeros((n, 1))], axis=1)
+    cumulative = pt.concatenate([pt.zeros((n, 1)), pt.cumsum(flow, axis=1)], axis=1)
+    q = design.quantity_index
+
+    def at(k, f):
+        return cumulative[q, k] + f * padded[q, k]
+
+    total = pt.maximum(at(design.k1, design.f1) - at(design.k0, design.f0), 1e-12)
+    return pt.where(design.is_conversion, capacity[design.ratio_index], total)

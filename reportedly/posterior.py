@@ -1,0 +1,106 @@
+"""Read saved estimates and answer questions from them: numpy and xarray only, no PyMC, fast.
+
+Everything here works on draws flattened to one `sample` axis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .errors import ReportedlyError
+from .likelihood import student_t2_draws
+from .spec import ModelSpec
+from .timeaxis import MonthAxis, window_totals
+
+POSTERIOR_FILE = "posterior.nc"
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """A saved fit: posterior draws and what they came from."""
+
+    posterior: xr.Dataset      # dims (sample, ...)
+    attrs: dict
+    spec: ModelSpec
+
+    @property
+    def axis(self) -> MonthAxis:
+        return MonthAxis(self.spec.time.start, self.spec.time.end)
+
+    @property
+    def latest_report(self) -> dt.date:
+        return dt.date.fromisoformat(self.attrs["latest_report"])
+
+    @property
+    def converged(self) -> bool:
+        return bool(json.loads(self.attrs["diagnostics"])["passed"])
+
+    def window_total(self, quantity: str, start: dt.date | None, end: dt.date) -> np.ndarray:
+        """Posterior draws of the total of `quantity` over start..end (inclusive)."""
+        quantities = list(self.posterior["quantity"].values)
+        if quantity not in quantities:
+            raise ReportedlyError(f"'{quantity}' has no monthly flow; choose one of {', '.join(quantities)}")
+        try:
+            k0, f0, k1, f1 = self.axis.window(start, end)
+        except ValueError as exc:
+            raise ReportedlyError(str(exc)) from None
+        if start is not None and end < start:
+            raise ReportedlyError(f"the window ends ({end}) before it starts ({start})")
+        flow = self.posterior["flow"].sel(quantity=quantity).values
+        return window_totals(flow, k0, f0, k1, f1)
+
+    def ratio(self, name: str, which: str = "realised") -> np.ndarray:
+        return self.posterior[which].sel(ratio=name).values
+
+    def draws_of(self, quantity: str, start: dt.date | None = None, end: dt.date | None = None) -> np.ndarray:
+        """Draws of a ratio, or of a flow's total over a window (default: cumulative to the latest report)."""
+        if quantity in self.spec.ratios:
+            return self.ratio(quantity)
+        return self.window_total(quantity, start, end or self.latest_report)
+
+    def report_draws(self, truth: np.ndarray, rating: str, seed: int = 0) -> np.ndarray:
+        """Posterior predictive of what a new source with Admiralty `rating` would print about `truth`."""
+        rng = np.random.default_rng(seed)
+        errors = self.spec.errors
+        scale = self.posterior["rating_scale"].sel(rating=rating).values
+        sigma = scale * np.exp(errors.source_spread * rng.standard_normal(scale.shape))
+        bias = errors.bias_sd * rng.standard_normal(scale.shape)
+        return truth * np.exp(bias + sigma * student_t2_draws(rng, scale.shape))
+
+
+def quantiles(draws: np.ndarray) -> dict[str, float]:
+    values = np.quantile(draws, QUANTILES)
+    return {str(q): float(v) for q, v in zip(QUANTILES, values)}
+
+
+def load_estimates(folder: Path) -> Estimates:
+    """Open estimates/<case>/posterior.nc."""
+    path = folder / POSTERIOR_FILE
+    if not path.exists():
+        raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            posterior = ds.load()
+    except (OSError, ValueError) as exc:
+        raise ReportedlyError(f"cannot read {path}: {exc}") from None
+    attrs = dict(posterior.attrs)
+    spec = ModelSpec.model_validate(tomllib.loads(attrs["spec"]))
+    return Estimates(posterior=posterior, attrs=attrs, spec=spec)
+
+
+def staleness(estimates: Estimates, current: dict[str, str]) -> list[str]:
+    """What changed since the fit, comparing fingerprints (claims and model file)."""
+    messages = []
+    if estimates.attrs.get("claims_hash") != current["claims_hash"]:
+        messages.append("the claims (seeds/) changed since these estimates were fitted")
+    if estimates.attrs.get("spec_hash") != current["spec_hash"]:
+        messages.append("the model file changed since these estimates were fitted")
+    return messages

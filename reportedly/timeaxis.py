@@ -1,0 +1,74 @@
+"""The monthly time axis and where a date falls on it (partial months weighted by days)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MonthAxis:
+    """Months from the month of `first` to the month of `last`, inclusive."""
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def months(self) -> list[dt.date]:
+        out, year, month = [], self.first.year, self.first.month
+        while (year, month) <= (self.last.year, self.last.month):
+            out.append(dt.date(year, month, 1))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return out
+
+    @property
+    def labels(self) -> list[str]:
+        return [m.strftime("%Y-%m") for m in self.months]
+
+    @property
+    def start(self) -> dt.date:
+        return self.months[0]
+
+    @property
+    def stop(self) -> dt.date:
+        """The day after the axis ends."""
+        last = self.months[-1]
+        return last + dt.timedelta(days=calendar.monthrange(last.year, last.month)[1])
+
+    def position(self, day: dt.date) -> tuple[int, float]:
+        """(month index, fraction of that month elapsed) at the start of `day`.
+
+        The day after the axis ends maps to (number of months, 0.0).
+        """
+        if not self.start <= day <= self.stop:
+            raise ValueError(f"{day} is outside the time axis {self.start}..{self.stop - dt.timedelta(days=1)}")
+        if day == self.stop:
+            return len(self.months), 0.0
+        index = (day.year - self.start.year) * 12 + day.month - self.start.month
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        return index, (day.day - 1) / days_in_month
+
+    def elapsed(self, day: dt.date) -> float:
+        """Months elapsed since the axis start at the start of `day`, as a real number."""
+        index, fraction = self.position(day)
+        return index + fraction
+
+    def window(self, start: dt.date | None, end: dt.date) -> tuple[int, float, int, float]:
+        """Positions bounding the inclusive window start..end (start None: from the axis start)."""
+        k0, f0 = self.position(start or self.start)
+        k1, f1 = self.position(end + dt.timedelta(days=1))
+        return k0, f0, k1, f1
+
+
+def window_totals(flow: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
+    """Sum a monthly flow (..., month) over windows given as axis positions; vectorised over windows.
+
+    `flow` may carry leading sample dimensions; the positions broadcast against them.
+    """
+    pad = np.concatenate([flow, np.zeros(flow.shape[:-1] + (1,))], axis=-1)
+    cum = np.concatenate([np.zeros(flow.shape[:-1] + (1,)), np.cumsum(flow, axis=-1)], axis=-1)
+    at = lambda k, f: np.take(cum, k, axis=-1) + f * np.take(pad, k, axis=-1)  # noqa: E731
+    return at(k1, f1) - at(k0, f0)
