@@ -52,9 +52,19 @@ class RelayDifference:
     relay_value: str
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so an impossible date gets a validation message, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path, problems: list[Problem]) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(path), f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
     except yaml.YAMLError as exc:

@@ -109,7 +109,8 @@ def cmd_claims(args) -> int:
     print(f"\n{len(claims)} claims shown; {len(case.evidence.claims)} in all, {len(used)} used as evidence "
           f"({len({c.assessment for c in case.evidence.claims})} assessments).")
     if args.check:
-        differences = relay_differences(case.evidence.claims)
+        shown = {c.id for c in claims}
+        differences = [d for d in relay_differences(case.evidence.claims) if {d.used, d.relay} & shown]
         if differences:
             print(f"\n{len(differences)} relay difference(s), kept for provenance (the model uses the first claim named):")
             for d in differences:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .case import Case
-from .intervals import claim_interval
+from .intervals import claim_interval, significant_figures
 from .likelihood import LOG_INFINITY
 from .schema import ClaimKind
 
@@ -34,9 +34,12 @@ class Design:
     log_lower: np.ndarray
     log_upper: np.ndarray
     log_value: np.ndarray          # log of the printed figure (or the interval's centre)
+    rule: list[str]                # how each claim's wording was read (spec [qualifiers]; conversions: rounding)
+    significant_figures: np.ndarray  # precision of each printed figure
 
 
-def _log_bounds(lower: float, upper: float) -> tuple[float, float]:
+def log_bounds(lower: float, upper: float) -> tuple[float, float]:
+    """Interval bounds on the log scale, with LOG_INFINITY standing in for 0 and infinity."""
     if lower <= 0:
         log_upper = np.log(upper)
         return log_upper - LOG_INFINITY, log_upper
@@ -51,15 +54,17 @@ def build_design(case: Case) -> Design:
     quantities, ratios = spec.quantities, list(spec.ratios)
     # Every origin in the registry that any claim names, so unused claims can be predicted too.
     sources = sorted({c.origin for c in case.evidence.claims})
-    rows = []
+    rows, rules, figures = [], [], []
     for c in claims:
         conversion = c.kind == ClaimKind.conversion
         lower, upper = claim_interval(c, spec.qualifiers, by_id.get(c.basis) if c.basis else None)
-        log_lower, log_upper = _log_bounds(lower, upper)
+        log_lower, log_upper = log_bounds(lower, upper)
         k0, f0, k1, f1 = (0, 0.0, 0, 0.0) if conversion else axis.window(c.window.start, c.window.end)
         value = c.value if c.value is not None else np.sqrt(c.low * c.high)
+        figures.append(significant_figures(value))
         if conversion:
             value = value / by_id[c.basis].value
+        rules.append("rounding" if conversion else spec.qualifiers[c.qualifier])
         rows.append((
             0 if conversion else quantities.index(c.quantity),
             ratios.index(c.quantity) if conversion else 0,
@@ -80,4 +85,6 @@ def build_design(case: Case) -> Design:
         k0=as_int(columns[3]), f0=as_float(columns[4]), k1=as_int(columns[5]), f1=as_float(columns[6]),
         source_index=as_int(columns[7]),
         log_lower=as_float(columns[8]), log_upper=as_float(columns[9]), log_value=as_float(columns[10]),
+        rule=rules,
+        significant_figures=as_int(figures),
     )

@@ -45,8 +45,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
     """Build and sample the case's model; return the estimates (in memory) and their diagnostics."""
     seed = case.spec.sampler.random_seed if seed is None else seed
     design = build_design(case)
-    onsets = {q: case.axis.elapsed(f.onset.mean) for q, f in case.spec.flows.items() if f.onset}
-    model = build_model(case.spec, design, case.axis.labels, onsets)
+    model = build_model(case.spec, design)
     tree, timings = sample(model, case.spec.sampler, seed)
     posterior = tree["posterior"].to_dataset()[KEPT]
     claims_per_source = Counter(c.origin for c in case.evidence.used)

@@ -17,6 +17,11 @@ def rounding_step(value: float) -> float:
     return 10.0 ** (len(digits) - len(digits.rstrip("0")))
 
 
+def significant_figures(value: float) -> int:
+    """How many significant figures the printed figure carries (28,000 -> 2; 9,000,000 -> 1; 481 -> 3)."""
+    return math.floor(math.log10(value / rounding_step(value)) + 1e-9) + 1
+
+
 def printed_interval(value: float, rule: IntervalRule, low: float | None = None, high: float | None = None) -> tuple[float, float]:
     """The interval (natural units; 0 and inf allowed) that a figure printed under `rule` asserts."""
     if rule == "interval":

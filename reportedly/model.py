@@ -28,17 +28,17 @@ import pytensor.tensor as pt
 from .design import RATINGS, Design
 from .likelihood import interval_logp
 from .spec import ModelSpec
+from .timeaxis import MonthAxis
 
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def build_model(spec: ModelSpec, design: Design, month_labels: list[str], onset_months: dict[str, float]) -> pm.Model:
-    """The PyMC model for `spec` and the used claims in `design`.
-
-    `onset_months` maps each flow with an onset prior to the prior mean in months since the axis start.
-    """
+def build_model(spec: ModelSpec, design: Design) -> pm.Model:
+    """The PyMC model for `spec` and the used claims in `design`, with named dims and coords."""
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
+    axis = MonthAxis(spec.time.start, spec.time.end)
+    month_labels = axis.labels
     n_months = len(month_labels)
     coords = {
         "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
@@ -55,7 +55,7 @@ def build_model(spec: ModelSpec, design: Design, month_labels: list[str], onset_
         walk = walk - walk.mean(axis=1, keepdims=True)
 
         onset_z = pm.Normal("onset_z", dims="onset_quantity")
-        onset_mean = np.array([onset_months[q] for q in with_onset])
+        onset_mean = np.array([axis.elapsed(spec.flows[q].onset.mean) for q in with_onset])
         onset_sd = np.array([spec.flows[q].onset.sd_days / DAYS_PER_MONTH for q in with_onset])
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
         onset_per_flow = pt.full((len(flows),), -1e3)

@@ -1,0 +1,36 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_CASE = "dprk_russia"
+
+
+def copy_case(destination: Path) -> Path:
+    """A private copy of the shipped case folder (seeds/ and models/) to edit or fit in."""
+    for folder in ("seeds", "models"):
+        shutil.copytree(ROOT / folder, destination / folder)
+    return destination
+
+
+@pytest.fixture
+def case_dir(tmp_path: Path) -> Path:
+    return copy_case(tmp_path)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one exact piece of text in a file, failing loudly if it is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def fitted_case(tmp_path_factory) -> Path:
+    """The shipped case fitted once per session with its own settings, in a private folder."""
+    from reportedly.cli import main
+
+    root = copy_case(tmp_path_factory.mktemp("fitted"))
+    assert main(["--root", str(root), "estimate", "--quiet"]) == 0
+    return root

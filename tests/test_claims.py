@@ -1,0 +1,192 @@
+"""The shipped claims, and every validation rule with the message a user sees."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, edit
+from reportedly.case import load_case
+from reportedly.claims import load_evidence, relay_differences
+from reportedly.cli import main
+from reportedly.errors import InputError
+
+CLAIMS = Path("seeds/claims")
+KH = CLAIMS / "000_31607b5f6cd77ebe.yaml"
+DIA = CLAIMS / "001_4a3346a7603ef775.yaml"
+
+
+def test_shipped_claims_load_clean():
+    evidence = load_evidence(ROOT / "seeds")
+    assert len(evidence.claims) == 41
+    assert len(evidence.used) == 15
+    assert {c.origin for c in evidence.used} == {"msmt", "sk_dia", "sk_mnd", "sk_nsa", "allied_governments"}
+
+
+def test_articles_are_the_seed_articles_verbatim():
+    seeds = ROOT.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.fail(f"{seeds} is missing: the seed articles cannot be compared")
+    for article in sorted(seeds.glob("*.txt")):
+        assert (ROOT / "seeds" / "articles" / article.name).read_bytes() == article.read_bytes()
+
+
+def test_every_quote_is_verbatim_in_its_article():
+    evidence = load_evidence(ROOT / "seeds")
+    for claim in evidence.claims:
+        assert claim.quote in evidence.articles[claim.article], claim.id
+
+
+def test_each_assessment_counts_once():
+    evidence = load_evidence(ROOT / "seeds")
+    assessments = [c.assessment for c in evidence.used]
+    assert len(assessments) == len(set(assessments))
+    # The MSMT report reaches us through three articles, the DIA statement through two.
+    msmt_articles = {c.article for c in evidence.claims if c.origin == "msmt"}
+    dia_articles = {c.article for c in evidence.claims if c.origin == "sk_dia"}
+    assert len(msmt_articles) == 2 and len(dia_articles) == 2
+
+
+def test_relay_differences_flag_the_ai_misdating_and_the_conversion_read_as_a_count():
+    found = {(d.relay, d.field) for d in relay_differences(load_evidence(ROOT / "seeds").claims)}
+    assert ("ai-troops-early-2024", "window") in found
+    assert ("dn-shells-headline", "kind") in found
+    assert ("cnn-shells-2024", "qualifier") in found
+
+
+def test_shipped_claims_fit_the_model():
+    case = load_case(ROOT)
+    assert case.latest_report.isoformat() == "2025-07-13"
+
+
+BAD_CLAIMS = [
+    # (file, old text, new text, message the user sees)
+    (KH, "    qualifier: approximately\n    window: {kind: period, start: 2024-01-01, end: 2024-12-15}",
+     "    qualifer: approximately\n    window: {kind: period, start: 2024-01-01, end: 2024-12-15}",
+     "claim kh-shells-2024: field 'qualifer': unknown field (did you mean 'qualifier'?)"),
+    (KH, "    value: 9000000\n", "    value: nine million\n",
+     "claim kh-shells-2024: field 'value': Input should be a valid number"),
+    (KH, "end: 2024-12-15}\n    origin: msmt\n    notes: Rocket", "end: 2023-12-15}\n    origin: msmt\n    notes: Rocket",
+     "claim kh-shells-2024: field 'window': window ends (2023-12-15) before it starts (2024-01-01)"),
+    (KH, "    value: 9000000\n", "    value: -9000000\n",
+     "claim kh-shells-2024: figures must be positive counts"),
+    (KH, "    value: 9000000\n", "    value: 0\n",
+     "claim kh-shells-2024: figures must be positive counts"),
+    (KH, "    low: 2000\n    high: 9000\n", "    low: 9000\n    high: 2000\n",
+     "claim kh-workers-plan-2025: range low (9000) is above high (2000)"),
+    (KH, "    low: 2000\n    high: 9000\n", "    low: 2000\n",
+     "claim kh-workers-plan-2025: a range needs both 'low' and 'high'"),
+    (KH, "    origin: msmt\n    notes: Rocket", "    origin: msmtt\n    notes: Rocket",
+     "claim kh-shells-2024: field 'origin': unknown source 'msmtt' (did you mean 'msmt'?); add it to seeds/sources.yaml"),
+    (KH, "quote: In addition, approximately 9 million", "quote: In addition, approximately 8 million",
+     "claim kh-shells-2024: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt"),
+    (KH, "  - id: kh-containers\n", "  - id: kh-shells-2024\n",
+     "claim kh-shells-2024: field 'id': duplicate id, first used in"),
+    (DIA, "  - id: b-containers\n", "  - id: kh-containers\n",
+     "claim kh-containers: field 'id': duplicate id, first used in"),
+    (KH, "window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
+     "window: {kind: period, start: 2024-01-01, end: 2024-13-15}\n    origin: msmt\n    notes: Rocket",
+     "claim kh-shells-2024: field 'window.end': Input should be a valid date"),
+    (KH, "article: 000_31607b5f6cd77ebe.txt", "article: 000_31607b5f6cd77ebf.txt",
+     "no article '000_31607b5f6cd77ebf.txt' in seeds/articles (did you mean '000_31607b5f6cd77ebe.txt'?)"),
+    (KH, "    use: false\n    reason: The article's lede repeats kh-workers-2024; one assessment counts once.\n", "",
+     "assessment 'msmt-workers-2024' would count 2 times (kh-workers-2024-lede, kh-workers-2024)"),
+    (DIA, "    basis: b-containers\n", "    basis: b-container\n",
+     "claim b-conversion: field 'basis': basis 'b-container' is not a claim id (did you mean 'b-containers'?)"),
+    (KH, "    assessment: msmt-shells-2024\n", "    assessment: [msmt-shells-2024\n",
+     "000_31607b5f6cd77ebe.yaml: is not valid YAML at line 8"),
+    (KH, "    quote: In addition", "    qoute: In addition",
+     "claim kh-shells-2024: field 'qoute': unknown field (did you mean 'quote'?)"),
+    (KH, "  - id: kh-shells-2024\n", "  - id: kh-shells-2024\n    report_date: 2025-99-01\n",
+     "claim kh-shells-2024: field 'report_date': Input should be a valid date"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), BAD_CLAIMS, ids=[m[:50] for *_, m in BAD_CLAIMS])
+def test_bad_claims_give_a_clear_error_and_exit_2(case_dir, capsys, file, old, new, message):
+    edit(case_dir / file, old, new)
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert str(file) in err
+    assert "Traceback" not in err
+
+
+def test_all_errors_in_a_file_are_reported_at_once(case_dir):
+    edit(case_dir / KH, "    value: 9000000\n", "    value: -1\n")
+    edit(case_dir / KH, "    value: 20000\n", "    valu: 20000\n")
+    edit(case_dir / DIA, "    origin: sk_dia\n", "    origin: sk_dai\n")
+    with pytest.raises(InputError) as caught:
+        load_evidence(case_dir / "seeds")
+    messages = [str(p) for p in caught.value.problems]
+    assert any("kh-shells-2024" in m and "positive" in m for m in messages)
+    assert any("kh-containers" in m and "'valu'" in m for m in messages)
+    # Cross-file checks run once every file parses; the schema problems come first.
+    assert len(messages) == 3 or any("sk_dai" in m for m in messages) or len(messages) >= 2
+
+
+def test_empty_claims_folder(case_dir, capsys):
+    for path in (case_dir / CLAIMS).glob("*.yaml"):
+        path.unlink()
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    assert "no claims files (*.yaml) found" in capsys.readouterr().err
+
+
+def test_article_that_is_not_utf8(case_dir, capsys):
+    (case_dir / "seeds/articles/005_latin1.txt").write_bytes("Caf\xe9 : 5 000 obus".encode("latin-1"))
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    assert "005_latin1.txt: is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
+    edit(case_dir / KH, "    quantity: shipments\n    kind: count\n    value: 49\n    qualifier: none\n"
+         "    window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    use: false\n"
+         "    reason: The model has no shipments quantity; how many containers a shipment carries is not reported.\n",
+         "    quantity: shipments\n    kind: count\n    value: 49\n    qualifier: none\n"
+         "    window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n")
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    assert "claim kh-shipments-2024: field 'quantity': quantity 'shipments' is not in the model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("[flows.workers]", "[flows.workers]\nlevle = 3", "field 'flows.workers.levle': unknown field (did you mean 'level'?)"),
+    ('product = ["containers", "rounds_per_container"]', 'product = ["containers", "rounds_per_crate"]',
+     "link 'shells': product must be [flow, ratio]"),
+    ('dist = "halfnormal", sigma = 0.3, reason = "Labour', 'dist = "halfnormel", sigma = 0.3, reason = "Labour',
+     "flows.workers.smoothness.dist"),
+    ('quantity = "workers"\nstart = 2024-01-01', 'quantity = "labourers"\nstart = 2024-01-01',
+     "headline 'workers_2024': unknown quantity 'labourers'"),
+])
+def test_bad_model_file(case_dir, capsys, old, new, message):
+    edit(case_dir / "models/dprk_russia.toml", old, new)
+    assert main(["--root", str(case_dir), "claims"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "models/dprk_russia.toml" in err
+
+
+def test_claims_cli_lists_filters_and_prints_json(capsys):
+    import json
+
+    assert main(["--root", str(ROOT), "claims", "--quantity", "troops", "--json"]) == 0
+    claims = json.loads(capsys.readouterr().out)
+    assert claims and all(c["quantity"] == "troops" for c in claims)
+    assert main(["--root", str(ROOT), "claims", "--origin", "sk_dia", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "b-containers" in out and "kh-shells-2024" not in out and "all claims valid." in out
+
+
+def test_sources_cli_counts_claims(capsys):
+    assert main(["--root", str(ROOT), "sources"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("msmt "))
+    assert line.split()[1] == "B" and "21" in line.split()
+
+
+def test_case_found_from_a_subfolder(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT / "seeds" / "claims")
+    assert main(["claims"]) == 0
+    assert "41 in all" in capsys.readouterr().out
+
+
+def test_no_case_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["claims"]) == 2
+    assert "no case folder (with seeds/ and models/)" in capsys.readouterr().err

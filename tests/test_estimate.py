@@ -1,0 +1,112 @@
+"""The shipped case end to end: fit, gate, files, summary and query from saved estimates."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import xarray as xr
+
+from conftest import edit
+from reportedly.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_estimate_writes_self_describing_files(fitted_case):
+    folder = fitted_case / "estimates" / "dprk_russia"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "claims_fit.csv", "posterior.nc", "sources_fit.csv", "summary.csv", "summary.md"]
+    assert (folder / "posterior.nc").stat().st_size < 5e6
+    with xr.open_dataset(folder / "posterior.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["random_seed"] == 20250529
+        assert ds.attrs["pymc_version"] == "6.4.0"
+        assert len(ds.attrs["claims_hash"]) == 16 and "[flows.containers]" in ds.attrs["spec"]
+        assert json.loads(ds.attrs["diagnostics"]) == {"passed": True, "divergences": 0, "failures": []}
+        assert ds["flow"].dims == ("chain", "draw", "quantity", "month")
+    assert not list((fitted_case / "estimates").glob(".*")), "no staging folders left behind"
+
+
+def test_summary_reads_saved_estimates_without_pymc(fitted_case):
+    code = ("import sys; from reportedly.cli import main; "
+            f"code = main(['--root', {str(fitted_case)!r}, 'summary']); "
+            "assert 'pymc' not in sys.modules, 'summary imported pymc'; sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    for label in ("Artillery rounds sent in 2024", "Rounds per container (realised)", "Workers sent in 2024", "msmt"):
+        assert label in done.stdout
+    assert "diagnostics: converged" in done.stdout
+
+
+def test_summary_json_has_headlines_and_sources(fitted_case, capsys):
+    assert main(["--root", str(fitted_case), "summary", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    names = [h["name"] for h in data["headlines"]]
+    assert names[:3] == ["shells_2024", "shells_to_date", "containers_to_date"]
+    shells = data["headlines"][0]
+    assert shells["q05"] < shells["q25"] < shells["median"] < shells["q75"] < shells["q95"]
+    assert {s["source"] for s in data["sources"]} >= {"msmt", "sk_dia"}
+
+
+def test_summary_warns_when_claims_changed_since_the_fit(fitted_case, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "case"
+    shutil.copytree(fitted_case, copy)
+    edit(copy / "seeds/claims/000_31607b5f6cd77ebe.yaml", "notes: Rocket-launcher", "notes: Edited. Rocket-launcher")
+    assert main(["--root", str(copy), "summary"]) == 0
+    assert "the claims (seeds/) changed since these estimates were fitted" in capsys.readouterr().err
+
+
+def test_query_a_window_and_a_new_report(fitted_case, capsys):
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "shells", "--from", "2024-01-01",
+                 "--to", "2024-06-30", "--rating", "C", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert list(answer["total"]) == ["0.05", "0.25", "0.5", "0.75", "0.95"]
+    # A C-rated source is noisier than the truth it reports on.
+    spread = lambda q: q["0.95"] / q["0.05"]  # noqa: E731
+    assert spread(answer["report"]) > spread(answer["total"])
+
+
+def test_query_half_a_year_is_less_than_the_whole(fitted_case, capsys):
+    medians = []
+    for end in ("2024-06-30", "2024-12-31"):
+        main(["--root", str(fitted_case), "query", "dprk_russia", "shells", "--from", "2024-01-01", "--to", end, "--json"])
+        medians.append(json.loads(capsys.readouterr().out)["total"]["0.5"])
+    assert medians[0] < medians[1]
+
+
+def test_query_batch(fitted_case, tmp_path, capsys):
+    batch = tmp_path / "windows.csv"
+    batch.write_text("quantity,start,end,rating\nshells,2024-01-01,2024-12-31,B\ntroops,,2025-07-13,\n"
+                     "rounds_per_container,,,\n", encoding="utf-8")
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "--batch", str(batch), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["quantity"] for r in rows] == ["shells", "troops", "rounds_per_container"]
+    assert set(rows[0]) >= {"total", "report"} and rows[1]["report"] is None
+    assert set(rows[0]["report"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["query", "dprk_russia", "tanks"], "'tanks' has no monthly flow"),
+    (["query", "dprk_russia", "shells", "--from", "2020-01-01"], "outside the time axis"),
+    (["query", "dprk_russia", "shells", "--from", "2025-01-01", "--to", "2024-01-01"], "ends (2024-01-01) before it starts"),
+])
+def test_query_bad_input(fitted_case, capsys, args, message):
+    assert main(["--root", str(fitted_case), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "case"
+    shutil.copytree(fitted_case, copy)
+    before = (copy / "estimates/dprk_russia/posterior.nc").read_bytes()
+    edit(copy / "models/dprk_russia.toml", "draws = 1000\ntune = 1000", "draws = 20\ntune = 30")
+    assert main(["--root", str(copy), "estimate", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "diagnostics gate FAILED" in err and "nothing was written" in err
+    assert (copy / "estimates/dprk_russia/posterior.nc").read_bytes() == before
+    assert not list((copy / "estimates").glob(".*"))

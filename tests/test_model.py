@@ -1,0 +1,76 @@
+"""Model structure without sampling: dims, coords, windows, finite logp and gradient."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from reportedly.case import load_case
+from reportedly.design import build_design
+from reportedly.model import build_model
+from reportedly.timeaxis import MonthAxis, window_totals
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    case = load_case(ROOT)
+    design = build_design(case)
+    return case, design, build_model(case.spec, design)
+
+
+def test_coords_and_dims(shipped):
+    case, design, model = shipped
+    assert model.coords["quantity"] == ("containers", "troops", "workers", "artillery_systems", "ballistic_missiles", "shells")
+    assert len(model.coords["month"]) == 31 and model.coords["month"][0] == "2023-01"
+    assert model.coords["claim"] == tuple(c.id for c in case.evidence.used)
+    assert model.named_vars_to_dims["flow"] == ("quantity", "month")
+    assert model.named_vars_to_dims["sigma"] == ("source",)
+    assert model.named_vars_to_dims["claims"] == ("claim",)
+
+
+def test_logp_and_gradient_are_finite_at_the_initial_point(shipped):
+    _, _, model = shipped
+    point = model.initial_point()
+    assert np.isfinite(model.compile_logp()(point))
+    gradient = model.compile_dlogp()(point)
+    assert np.all(np.isfinite(gradient)) and np.any(gradient != 0)
+
+
+def test_conversion_claim_informs_capacity_not_a_count(shipped):
+    _, design, _ = shipped
+    i = design.claim_ids.index("b-conversion")
+    assert design.is_conversion[i]
+    # 12 million (rounded) / 28,000 containers: 410.7 to 446.4 rounds per container.
+    assert np.exp([design.log_lower[i], design.log_upper[i]]) == pytest.approx([11.5e6 / 28e3, 12.5e6 / 28e3])
+
+
+def test_sum_claim_and_relays_are_not_used(shipped):
+    _, design, _ = shipped
+    assert "cnn-troops-headline" not in design.claim_ids
+    assert "dn-containers" not in design.claim_ids and "b-containers" in design.claim_ids
+
+
+def test_window_positions_weight_partial_months_by_days():
+    axis = MonthAxis(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    flow = np.ones(12) * 31.0
+    k0, f0, k1, f1 = axis.window(dt.date(2024, 1, 1), dt.date(2024, 12, 15))
+    assert window_totals(flow, k0, f0, k1, f1) == pytest.approx(31 * (11 + 15 / 31))
+    k0, f0, k1, f1 = axis.window(None, dt.date(2024, 12, 31))
+    assert window_totals(flow, k0, f0, k1, f1) == pytest.approx(31 * 12)
+    with pytest.raises(ValueError, match="outside the time axis"):
+        axis.window(dt.date(2023, 12, 31), dt.date(2024, 1, 5))
+
+
+def test_prior_predictive_is_not_absurd(shipped):
+    """What the priors alone imply for the headline totals: wide, but no trillions of rounds."""
+    import pymc as pm
+
+    case, design, model = shipped
+    flow = pm.draw(model["flow"], draws=2000, random_seed=1)
+    k0, f0, k1, f1 = case.axis.window(None, case.latest_report)
+    totals = window_totals(flow, k0, f0, k1, f1)
+    median_shells, p99_shells = np.quantile(totals[:, -1], [0.5, 0.99])
+    assert 1e5 < median_shells < 1e9 and p99_shells < 1e11
+    p99_troops = np.quantile(totals[:, 1], 0.99)
+    assert p99_troops < 5e6
