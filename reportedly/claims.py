@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InputError, Problem, did_you_mean, problems_from_validation
-from .schema import Claim, ClaimKind, ClaimsFile, Source
+from .schema import Claim, ClaimsFile, Source
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def _cross_check(
     for assessment, ids in used_by_assessment.items():
         if len(ids) > 1:
             problems.append(Problem(
-                str(next(p for p, cs in claims_by_file.items() if any(c.id == ids[1] for c in cs))),
+                str(first_seen[ids[1]]),
                 f"assessment '{assessment}' would count {len(ids)} times ({', '.join(ids)}): "
                 "keep use: true on one and mark the relays use: false with a reason",
                 ids[1], "use",
@@ -213,9 +213,3 @@ def _window_text(window) -> str:
     start = window.start.isoformat() if window.start else "onset"
     return f"{window.kind} {start}..{window.end.isoformat()}"
 
-
-def count_kinds(claims: Iterable[Claim]) -> dict[ClaimKind, int]:
-    counts: dict[ClaimKind, int] = defaultdict(int)
-    for c in claims:
-        counts[c.kind] += 1
-    return dict(counts)

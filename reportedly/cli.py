@@ -134,6 +134,7 @@ def cmd_sources(args) -> int:
 def cmd_estimate(args) -> int:
     from .estimate import run_estimate
     from .report import headline_lines
+    from .summary import headline_table
 
     case = _case(args)
     print(f"fitting {case.name}: {len(case.evidence.used)} claims, {case.spec.sampler.chains} chains ...", file=sys.stderr)
@@ -149,7 +150,6 @@ def cmd_estimate(args) -> int:
                   "--allow-unconverged writes the estimates marked NOT CONVERGED.", file=sys.stderr)
             return 1
     print(f"wrote {result.written}", file=sys.stderr)
-    from .summary import headline_table
     print("\n".join(headline_lines(headline_table(result.estimates))))
     return 1 if failures else 0
 

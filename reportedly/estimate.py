@@ -72,13 +72,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
 
 def reported_quantities(est: Estimates) -> xr.Dataset:
     """The quantities the gate judges, as (chain, draw) arrays: headlines, ratios, source scales."""
-    variables = {}
-    for h in est.spec.headlines:
-        end = est.latest_report if h.end == "latest_report" else h.end
-        variables[h.name] = (("chain", "draw"), est.draws_of(h.quantity, h.start, end))
-    variables["capacity"] = est.posterior["capacity"]
-    variables["sigma"] = est.posterior["sigma"]
-    return xr.Dataset(variables)
+    return est.headline_draws().assign(capacity=est.posterior["capacity"], sigma=est.posterior["sigma"])
 
 
 def run_estimate(case: Case, seed: int | None = None, progress: bool = False, allow_unconverged: bool = False) -> EstimateResult:

@@ -1,6 +1,6 @@
 """Read saved estimates and answer questions from them: numpy and xarray only, no PyMC, fast.
 
-Everything here works on draws flattened to one `sample` axis.
+Draws keep their (chain, draw) dimensions; quantiles pool them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 class Estimates:
     """A saved fit: posterior draws and what they came from."""
 
-    posterior: xr.Dataset      # dims (sample, ...)
+    posterior: xr.Dataset      # dims (chain, draw, ...)
     attrs: dict
     spec: ModelSpec
 
@@ -65,6 +65,14 @@ class Estimates:
         if quantity in self.spec.ratios:
             return self.ratio(quantity)
         return self.window_total(quantity, start, end or self.latest_report)
+
+    def headline_draws(self) -> xr.Dataset:
+        """Draws (chain, draw) of every headline figure in the model file."""
+        variables = {}
+        for h in self.spec.headlines:
+            end = self.latest_report if h.end == "latest_report" else h.end
+            variables[h.name] = (("chain", "draw"), self.draws_of(h.quantity, h.start, end))
+        return xr.Dataset(variables)
 
     def report_draws(self, truth: np.ndarray, rating: str, seed: int = 0) -> np.ndarray:
         """Posterior predictive of what a new source with Admiralty `rating` would print about `truth`."""

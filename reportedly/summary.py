@@ -18,11 +18,11 @@ from .schema import Claim, ClaimKind
 def headline_table(est: Estimates) -> pd.DataFrame:
     """Median, 50% and 90% intervals of each headline figure in the model file, plus ratio capacities."""
     rows = []
+    draws = est.headline_draws()
     for h in est.spec.headlines:
         end = est.latest_report if h.end == "latest_report" else h.end
-        draws = est.draws_of(h.quantity, h.start, end)
         window = "" if h.quantity in est.spec.ratios else f"{h.start or 'onset'} to {end}"
-        rows.append({"name": h.name, "label": h.label, "window": window, **_interval_columns(draws)})
+        rows.append({"name": h.name, "label": h.label, "window": window, **_interval_columns(draws[h.name].values)})
     for ratio in est.spec.ratios:
         rows.append({"name": f"{ratio}_capacity", "label": f"{est.spec.ratios[ratio].description}: capacity stated by conversions",
                      "window": "", **_interval_columns(est.ratio(ratio, "capacity"))})

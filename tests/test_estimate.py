@@ -110,3 +110,32 @@ def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, t
     assert "diagnostics gate FAILED" in err and "nothing was written" in err
     assert (copy / "estimates/dprk_russia/posterior.nc").read_bytes() == before
     assert not list((copy / "estimates").glob(".*"))
+
+
+def test_fresh_fit_matches_the_committed_golden_estimates(fitted_case):
+    """The committed estimates/ are the golden file: refresh them with `./run.sh estimate` when the model
+    or claims change on purpose, and review the diff of summary.csv."""
+    from conftest import ROOT
+    from reportedly.case import load_case
+    from reportedly.posterior import load_estimates, staleness
+    from reportedly.regression import compare
+
+    golden = load_estimates(ROOT / "estimates" / "dprk_russia")
+    assert staleness(golden, load_case(ROOT).fingerprint()) == [], "golden estimates are stale: run ./run.sh estimate"
+    fresh = load_estimates(fitted_case / "estimates" / "dprk_russia")
+    assert fresh.attrs["random_seed"] == golden.attrs["random_seed"]
+    deviations = compare(golden, fresh)
+    assert deviations == [], "\n".join(map(str, deviations))
+
+
+def test_regression_check_catches_a_perturbed_golden_value():
+    from conftest import ROOT
+    from reportedly.posterior import Estimates, load_estimates
+    from reportedly.regression import compare
+
+    golden = load_estimates(ROOT / "estimates" / "dprk_russia")
+    flow = golden.posterior["flow"]
+    shifted = flow.where(flow["quantity"] != "troops", flow * 1.03)
+    perturbed = Estimates(golden.posterior.assign(flow=shifted), golden.attrs, golden.spec)
+    flagged = {d.headline for d in compare(golden, perturbed)}
+    assert flagged == {"troops_to_date"}
