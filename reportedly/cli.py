@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(command=cmd_estimate)
 
+    p = sub.add_parser("check", help="validate: calibration, leave-one-out, sensitivity; writes validation.md")
+    p.add_argument("case", nargs="?")
+    p.add_argument("--sims", type=int, default=200, help="simulations for calibration (default 200)")
+    p.add_argument("--draws", type=int, default=500, help="draws per chain in each refit (default 500)")
+    p.add_argument("--tune", type=int, default=500, help="tuning steps per chain in each refit (default 500)")
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(command=cmd_check)
+
     p = sub.add_parser("summary", help="posterior summary from saved estimates")
     p.add_argument("case", nargs="?")
     p.add_argument("--json", action="store_true")
@@ -152,6 +161,32 @@ def cmd_estimate(args) -> int:
     print(f"wrote {result.written}", file=sys.stderr)
     print("\n".join(headline_lines(headline_table(result.estimates))))
     return 1 if failures else 0
+
+
+def cmd_check(args) -> int:
+    from .check import CheckSettings, run_check, write_check
+
+    case = _case(args)
+    settings = CheckSettings(args.sims, args.draws, args.tune, args.chains, args.seed)
+    if min(settings.sims, settings.draws, settings.tune, settings.chains) < 1:
+        raise ReportedlyError("--sims, --draws, --tune and --chains must be at least 1")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{stage}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+        elif done == total or done % max(1, total // 10) == 0:
+            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    results = run_check(case, settings, progress)
+    path = write_check(case, results)
+    print(f"wrote {path}", file=sys.stderr)
+    loo = results.loo
+    print(f"leave one assessment out: {int(loo['inside_50'].sum())}/{len(loo)} in the 50% and "
+          f"{int(loo['inside_90'].sum())}/{len(loo)} in the 90% predictive intervals")
+    for _, r in results.coverage.iterrows():
+        print(f"SBC {r['headline']:28} 50%: {r['coverage_50']:.2f}  90%: {r['coverage_90']:.2f}"
+              f"{'' if r['ok_50'] and r['ok_90'] else '  OUTSIDE BAND'}")
+    return 0 if results.calibrated else 1
 
 
 def _load_saved(args):

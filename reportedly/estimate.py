@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
 KEPT = ["flow", "onset", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
+VALIDATION_PREFIX = "validation"
 LIBRARIES = ["pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray"]
 
 
@@ -118,7 +119,12 @@ def _write_files(staging: Path, est: Estimates, case: Case) -> None:
 
 
 def _swap_in(staging: Path, folder: Path) -> None:
-    """Replace `folder` by `staging` so a reader sees the old set or the new one, never a mix."""
+    """Replace `folder` by `staging` so a reader sees the old set or the new one, never a mix.
+
+    Validation results (written by `reportedly check`, stamped with the claims they were run on) are carried over.
+    """
+    for kept in folder.glob(f"{VALIDATION_PREFIX}*") if folder.exists() else ():
+        shutil.copy2(kept, staging / kept.name)
     old = folder.with_name(f".{folder.name}.old")
     if old.exists():
         shutil.rmtree(old)

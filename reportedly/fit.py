@@ -25,14 +25,18 @@ class Timings:
     sampling_seconds: float
 
 
-def sample(model: pm.Model, sampler: SamplerSpec, seed: int, progress: bool = False) -> tuple[xr.DataTree, Timings]:
-    """Sample with nutpie (numba backend) and return the posterior as a DataTree."""
+def compile_model(model: pm.Model):
+    """Compile the model's log-density and gradient for nutpie (numba backend)."""
     import nutpie
 
-    t0 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
-    t1 = time.perf_counter()
-    tree = nutpie.sample(
+    return nutpie.compile_pymc_model(model)
+
+
+def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = False) -> xr.DataTree:
+    """Sample a compiled model; the posterior as a DataTree."""
+    import nutpie
+
+    return nutpie.sample(
         compiled,
         draws=sampler.draws,
         tune=sampler.tune,
@@ -43,6 +47,14 @@ def sample(model: pm.Model, sampler: SamplerSpec, seed: int, progress: bool = Fa
         low_rank_modified_mass_matrix=sampler.adaptation == "low_rank",
         progress_bar=progress,
     )
+
+
+def sample(model: pm.Model, sampler: SamplerSpec, seed: int, progress: bool = False) -> tuple[xr.DataTree, Timings]:
+    """Compile and sample with nutpie; return the posterior and how long each step took."""
+    t0 = time.perf_counter()
+    compiled = compile_model(model)
+    t1 = time.perf_counter()
+    tree = sample_compiled(compiled, sampler, seed, progress)
     t2 = time.perf_counter()
     log.info("compiled in %.1f s, sampled in %.1f s", t1 - t0, t2 - t1)
     return tree, Timings(t1 - t0, t2 - t1)

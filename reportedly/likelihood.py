@@ -34,13 +34,13 @@ def interval_logp_numpy(log_lower, log_upper, mu, sigma):
     return _interval_logp(a, b, np)
 
 
-def interval_logp(value, mu, sigma, log_lower, log_upper):
-    """PyMC CustomDist logp: `value` (the log printed figure) only carries the shape."""
+def interval_logp(value, mu, sigma, log_lower, log_upper, weight):
+    """PyMC CustomDist logp, times a 0/1 weight (0 leaves the claim out); `value` only carries the shape."""
     import pytensor.tensor as pt
 
     a = (log_lower - mu) / sigma
     b = (log_upper - mu) / sigma
-    return _interval_logp(a, b, pt) + 0 * value
+    return weight * _interval_logp(a, b, pt) + 0 * value
 
 
 def student_t2_draws(rng: np.random.Generator, size) -> np.ndarray:

@@ -33,8 +33,13 @@ from .timeaxis import MonthAxis
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def build_model(spec: ModelSpec, design: Design) -> pm.Model:
-    """The PyMC model for `spec` and the used claims in `design`, with named dims and coords."""
+def build_model(spec: ModelSpec, design: Design, shared_data: bool = False) -> pm.Model:
+    """The PyMC model for `spec` and the used claims in `design`, with named dims and coords.
+
+    With `shared_data`, the claims' bounds, a 0/1 weight per claim and each source's rating are `pm.Data`,
+    so one compiled model can be refitted on simulated claims, with claims left out, or under another
+    reading of the ratings or qualifiers.
+    """
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
     axis = MonthAxis(spec.time.start, spec.time.end)
@@ -76,12 +81,21 @@ def build_model(spec: ModelSpec, design: Design) -> pm.Model:
         flow = pm.Deterministic("flow", pt.concatenate([base_flow, *[row[None, :] for row in link_rows]], axis=0),
                                 dims=("quantity", "month"))
 
+        if shared_data:
+            log_lower = pm.Data("log_lower", design.log_lower, dims="claim")
+            log_upper = pm.Data("log_upper", design.log_upper, dims="claim")
+            weight = pm.Data("claim_weight", np.ones(len(design.claim_ids)), dims="claim")
+            source_rating = pm.Data("source_rating", design.source_rating, dims="source")
+        else:
+            log_lower, log_upper, weight = design.log_lower, design.log_upper, np.ones(len(design.claim_ids))
+            source_rating = design.source_rating
+
         rating_z = pm.Normal("rating_z", dims="rating")
         rating_median = np.log([spec.errors.ratings[letter].median for letter in RATINGS])
         rating_scale = pm.Deterministic("rating_scale", pt.exp(rating_median + spec.errors.rating_spread * rating_z),
                                         dims="rating")
         source_z = pm.Normal("source_z", dims="source")
-        sigma = pm.Deterministic("sigma", rating_scale[design.source_rating] * pt.exp(spec.errors.source_spread * source_z),
+        sigma = pm.Deterministic("sigma", rating_scale[source_rating] * pt.exp(spec.errors.source_spread * source_z),
                                  dims="source")
         bias_z = pm.Normal("bias_z", dims="source")
         bias = pm.Deterministic("bias", spec.errors.bias_sd * bias_z, dims="source")
@@ -91,8 +105,9 @@ def build_model(spec: ModelSpec, design: Design) -> pm.Model:
             "claims",
             pt.log(truth) + bias[design.source_index],
             sigma[design.source_index],
-            design.log_lower,
-            design.log_upper,
+            log_lower,
+            log_upper,
+            weight,
             logp=interval_logp,
             observed=design.log_value,
             dims="claim",

@@ -52,7 +52,7 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
     `p_interval` is the predictive probability of the interval the claim's wording asserts; `p_tail`, the
     two-sided tail probability of the printed figure (2 x the smaller of P(report <= upper) and
     P(report >= lower), at most 1): small means surprising whatever the interval's width;
-    `inside_90` whether the asserted interval meets the 90% predictive interval. Unused relays are included,
+    `inside_50` / `inside_90` whether the asserted interval meets the 50% / 90% predictive interval. Unused relays are included,
     so a relay that moved a figure or a window shows how far it strays.
     """
     rng_seed = np.random.SeedSequence(seed)
@@ -77,9 +77,11 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
         rows.append({
             "id": claim.id, "assessment": claim.assessment, "used": claim.use, "quantity": claim.quantity,
             "origin": claim.origin, "printed": claim.figure, "lower": lower, "upper": upper,
-            "pred_q05": q["0.05"], "pred_median": q["0.5"], "pred_q95": q["0.95"],
+            "pred_q05": q["0.05"], "pred_q25": q["0.25"], "pred_median": q["0.5"], "pred_q75": q["0.75"],
+            "pred_q95": q["0.95"],
             "p_interval": float(np.mean((report >= lower) & (report <= upper))),
             "p_tail": float(min(1.0, 2 * min(np.mean(report <= upper), np.mean(report >= lower)))),
+            "inside_50": bool(lower <= q["0.75"] and upper >= q["0.25"]),
             "inside_90": bool(lower <= q["0.95"] and upper >= q["0.05"]),
         })
     return pd.DataFrame(rows)

@@ -32,7 +32,7 @@ def test_numpy_logp_matches_scipy(a, b):
 
 def test_pytensor_logp_and_gradient_match_numpy_and_are_finite():
     lo, hi, mu, sigma = pt.dvector("lo"), pt.dvector("hi"), pt.dscalar("mu"), pt.dscalar("sigma")
-    logp = interval_logp(pt.zeros_like(lo), mu, sigma, lo, hi)
+    logp = interval_logp(pt.zeros_like(lo), mu, sigma, lo, hi, pt.ones_like(lo))
     f = pytensor.function([lo, hi, mu, sigma], [logp, *pytensor.grad(logp.sum(), [mu, sigma])])
     lower = np.array([-1.0, 0.0, 30.0, -80.0, 5.0, np.log(8.5e6)])
     upper = np.array([1.0, 0.5, 31.0, -79.0, 65.0, np.log(9.5e6)])
