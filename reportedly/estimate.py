@@ -86,29 +86,44 @@ def run_estimate(case: Case, seed: int | None = None, progress: bool = False, al
 
 
 def write_estimates(folder: Path, est: Estimates, case: Case) -> None:
-    """Write every file into a temporary folder beside `folder`, then swap it in."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    """Write every file into a temporary folder beside `folder`, then swap it in.
+
+    A run killed at any point leaves the previous estimates readable; what it left behind (a hidden
+    staging folder, or the previous set parked mid-swap) is cleared or restored by the next write.
+    """
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        _clear_interrupted(folder)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging.", dir=folder.parent))
     except OSError as exc:
-        raise ReportedlyError(f"cannot write estimates under {folder.parent}: {exc.strerror}") from None
+        raise ReportedlyError(f"cannot write estimates under {folder.parent}: {exc.strerror or exc}") from None
     try:
         _write_files(staging, est, case)
         _swap_in(staging, folder)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise ReportedlyError(f"cannot write estimates to {folder}: {exc.strerror or exc}") from None
+        raise ReportedlyError(f"cannot write estimates to {folder}: {exc.strerror or exc}; "
+                              "the previous estimates are unchanged") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _clear_interrupted(folder: Path) -> None:
+    """Restore a previous set parked by an interrupted swap; remove abandoned staging folders."""
+    parked = folder.with_name(f".{folder.name}.old")
+    if parked.exists() and not folder.exists():
+        os.replace(parked, folder)
+    for abandoned in folder.parent.glob(f".{folder.name}.staging.*"):
+        shutil.rmtree(abandoned, ignore_errors=True)
 
 
 def _write_files(staging: Path, est: Estimates, case: Case) -> None:
     posterior = est.posterior.astype(np.float32).assign_attrs(est.attrs)
     encoding = {name: {"zlib": True, "complevel": 6} for name in posterior.data_vars}
     posterior.to_netcdf(staging / POSTERIOR_FILE, engine="h5netcdf", encoding=encoding)
-    saved = Estimates(posterior=xr.open_dataset(staging / POSTERIOR_FILE, engine="h5netcdf").load(),
-                      attrs=est.attrs, spec=est.spec)
+    with xr.open_dataset(staging / POSTERIOR_FILE, engine="h5netcdf") as written:
+        saved = Estimates(posterior=written.load(), attrs=est.attrs, spec=est.spec)
     headlines = headline_table(saved)
     sources = source_table(saved)
     claims = claim_fit_table(saved, case.evidence.claims, seed=int(est.attrs["random_seed"]))
