@@ -2,6 +2,7 @@
 # Set up everything reportedly needs (a Python >= 3.12 virtualenv with the pinned packages), then run.
 #   ./run.sh estimate   fit the shipped case, write estimates/, print the posterior summary
 #   ./run.sh test       run the whole test suite
+#   ./run.sh notebooks  regenerate and execute every notebook (refits the shipped case)
 #   ./run.sh <command>  any other `reportedly` command, e.g. ./run.sh summary --json
 # Set REPORTEDLY_PYTHON to choose the interpreter.
 set -euo pipefail
@@ -50,5 +51,6 @@ setup
 case "$command" in
     estimate) "$VENV/bin/reportedly" estimate "$@" && "$VENV/bin/reportedly" summary ;;
     test) exec "$VENV/bin/python" -m pytest "$@" ;;
+    notebooks) exec "$VENV/bin/python" notebooks/build.py "$@" ;;
     *) exec "$VENV/bin/reportedly" "$command" "$@" ;;
 esac

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,11 @@ class Case:
     @property
     def latest_report(self) -> dt.date:
         return max(c.report_date for c in self.evidence.used)
+
+    def with_sampler(self, **settings) -> Case:
+        """The same case with other sampler settings (e.g. quick ones for a smoke run)."""
+        sampler = self.spec.sampler.model_copy(update=settings)
+        return dataclasses.replace(self, spec=self.spec.model_copy(update={"sampler": sampler}))
 
     def fingerprint(self) -> dict[str, str]:
         """What a fit depends on, recorded with it and compared on load."""

@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_summary)
 
+    p = sub.add_parser("plot", help="draw the figures into estimates/<case>/figures/ from saved estimates")
+    p.add_argument("case", nargs="?")
+    p.set_defaults(command=cmd_plot)
+
     p = sub.add_parser("query", help="posterior of a total over any window, or of what a new report would print")
     p.add_argument("case")
     p.add_argument("quantity", nargs="?")
@@ -215,6 +219,18 @@ def cmd_summary(args) -> int:
                           "sources": sources.to_dict("records")}, indent=2))
     else:
         print(render_summary_text(est, headlines, sources, []))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from .plots import write_figures
+    from .summary import claim_fit_table
+
+    case, est, _ = _load_saved(args)
+    claims = list(case.evidence.claims)
+    written = write_figures(case.estimates_dir, est, claims, claim_fit_table(est, claims, int(est.attrs["random_seed"])))
+    for path in written:
+        print(path)
     return 0
 
 

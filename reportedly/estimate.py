@@ -23,6 +23,7 @@ from .errors import ReportedlyError
 from .fit import Diagnostics, Timings, diagnose, sample
 from .model import build_model
 from .posterior import POSTERIOR_FILE, Estimates
+from .plots import write_figures
 from .report import render_summary_markdown
 from .summary import claim_fit_table, headline_table, source_table
 
@@ -98,6 +99,9 @@ def write_estimates(folder: Path, est: Estimates, case: Case) -> None:
     except OSError as exc:
         raise ReportedlyError(f"cannot write estimates under {folder.parent}: {exc.strerror or exc}") from None
     try:
+        # Validation results (from `reportedly check`, stamped with the claims they ran on) are carried over.
+        for kept in folder.glob(f"{VALIDATION_PREFIX}*") if folder.exists() else ():
+            shutil.copy2(kept, staging / kept.name)
         _write_files(staging, est, case)
         _swap_in(staging, folder)
     except OSError as exc:
@@ -131,15 +135,11 @@ def _write_files(staging: Path, est: Estimates, case: Case) -> None:
     claims.to_csv(staging / "claims_fit.csv", index=False, float_format="%.6g")
     sources.to_csv(staging / "sources_fit.csv", index=False, float_format="%.6g")
     (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims), encoding="utf-8")
+    write_figures(staging, saved, list(case.evidence.claims), claims)
 
 
 def _swap_in(staging: Path, folder: Path) -> None:
-    """Replace `folder` by `staging` so a reader sees the old set or the new one, never a mix.
-
-    Validation results (written by `reportedly check`, stamped with the claims they were run on) are carried over.
-    """
-    for kept in folder.glob(f"{VALIDATION_PREFIX}*") if folder.exists() else ():
-        shutil.copy2(kept, staging / kept.name)
+    """Replace `folder` by `staging` so a reader sees the old set or the new one, never a mix."""
     old = folder.with_name(f".{folder.name}.old")
     if old.exists():
         shutil.rmtree(old)

@@ -1,0 +1,258 @@
+"""Write and execute the notebooks: `./run.sh notebooks` (or `python notebooks/build.py [NAME ...]`).
+
+Each notebook is defined here as a list of cells and executed in full, outputs saved. The notebooks call
+the package API only. Environment variables the test suite uses: REPORTEDLY_ROOT (the case folder;
+default: this repository) and REPORTEDLY_FAST=1 (quick sampler settings; such fits are marked unconverged).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = '''\
+import os
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import Image, Markdown, display
+
+from reportedly.case import load_case
+
+pd.set_option("display.width", 160)
+pd.set_option("display.max_columns", 20)
+ROOT = Path(os.environ.get("REPORTEDLY_ROOT", "..")).resolve()
+FAST = os.environ.get("REPORTEDLY_FAST") == "1"  # quick settings injected by the test suite
+case = load_case(ROOT, "dprk_russia")
+if FAST:
+    case = case.with_sampler(draws=150, tune=200)
+print(f"{case.spec.case.title}: {len(case.evidence.claims)} claims, {len(case.evidence.used)} used as evidence")'''
+
+ESTIMATES = [
+    ("md", """\
+# North Korea's transfers to Russia: the estimates
+
+This notebook loads the claims extracted from the five seed articles, fits the model, writes
+`estimates/dprk_russia/`, and explains what each headline number means and how sure it is."""),
+    ("code", SETUP),
+    ("md", """\
+## The evidence
+
+One row per printed figure. `used` marks the claims the model counts; the others are relays of the same
+statement, sums of other claims, plans or vague figures, kept for provenance."""),
+    ("code", '''\
+claims = pd.DataFrame([
+    {"id": c.id, "quantity": c.quantity, "printed": c.figure, "window": f"{c.window.start or 'onset'} to {c.window.end}",
+     "origin": c.origin, "used": c.use}
+    for c in case.evidence.claims
+])
+claims[claims.used]'''),
+    ("md", "## Fit\n\nnutpie, four chains, the seed from the model file. The fit must pass the diagnostics gate to be written."),
+    ("code", '''\
+from reportedly.estimate import run_estimate
+
+result = run_estimate(case, allow_unconverged=FAST)
+print("diagnostics:", "passed" if result.diagnostics.passed else result.diagnostics.failures)
+print(f"compiled in {result.timings.compile_seconds:.0f} s, sampled in {result.timings.sampling_seconds:.0f} s")'''),
+    ("md", "## Headline figures\n\nMedians with 50% and 90% credible intervals (equal-tailed)."),
+    ("code", '''\
+from reportedly.posterior import load_estimates
+from reportedly.report import number
+from reportedly.summary import headline_table
+
+est = load_estimates(case.estimates_dir)
+headlines = headline_table(est)
+headlines[["label", "window", "median", "q25", "q75", "q05", "q95"]]'''),
+    ("md", "### In plain words"),
+    ("code", '''\
+lines = []
+for row in headlines.itertuples():
+    spread = row.q95 / row.q05
+    sureness = "fairly tight" if spread < 2 else "wide" if spread < 5 else "very wide: the evidence pins only one side"
+    lines.append(
+        f"- **{row.label}**: most likely about **{number(row.median)}**; even odds it lies between "
+        f"{number(row.q25)} and {number(row.q75)}; 90% probability between {number(row.q05)} and "
+        f"{number(row.q95)} ({sureness}, a factor of {spread:.1f} from end to end)."
+    )
+display(Markdown("\\n".join(lines)))'''),
+    ("md", """\
+## Figures
+
+Cumulative totals with 50% and 90% bands; each claim at its date (arrows: "more than" / "as many as";
+hollow: not used)."""),
+    ("code", 'display(Image(filename=str(case.estimates_dir / "figures" / "cumulative.png")))'),
+    ("code", 'display(Image(filename=str(case.estimates_dir / "figures" / "rounds_per_container.png")))'),
+    ("md", """\
+## How each claim sits with the fit
+
+What each claim's source would print given the fitted truth. A small tail probability means the claim is
+hard to reconcile with the rest of the evidence."""),
+    ("code", '''\
+fit = pd.read_csv(case.estimates_dir / "claims_fit.csv")
+fit.sort_values("p_tail")[["id", "used", "printed", "pred_q05", "pred_median", "pred_q95", "p_tail"]].head(12)'''),
+]
+
+SOURCES = [
+    ("md", """\
+# Sources and sensitivity
+
+Which sources and claims drive which estimate, what the model learned about each source's reliability,
+and what changes if you distrust a source. Reads the estimates written by `01_estimates.ipynb`."""),
+    ("code", SETUP),
+    ("code", '''\
+from reportedly.posterior import load_estimates
+from reportedly.summary import headline_table, source_table
+
+est = load_estimates(case.estimates_dir)
+source_table(est)[["source", "rating", "claims_used", "prior_median", "sigma_median", "sigma_q05", "sigma_q95"]]'''),
+    ("md", """\
+## Learned reliability against the rating
+
+Grey: the error scale the Admiralty letter implies before seeing the data. Blue: what the data say. With
+one to eight claims a source, the data move the scales little: ratings matter."""),
+    ("code", 'display(Image(filename=str(case.estimates_dir / "figures" / "sources.png")))'),
+    ("md", """\
+## Which claim drives which estimate
+
+Each used claim left out in turn (a refit of one compiled model); the table shows how far each headline
+median moves, in percent. Large numbers mark the claims a headline rests on."""),
+    ("code", '''\
+import numpy as np
+
+from reportedly.validation import make_refitter
+
+refitter = make_refitter(case, case.spec.sampler)
+baseline = headline_table(refitter.fit(seed=1)[0]).set_index("name")["median"]
+moves = {}
+for i, claim_id in enumerate(refitter.design.claim_ids):
+    weight = np.ones(len(refitter.design.claim_ids))
+    weight[i] = 0.0
+    without = headline_table(refitter.fit(seed=1, claim_weight=weight)[0]).set_index("name")["median"]
+    moves[claim_id] = (100 * (without / baseline - 1)).round(0)
+pd.DataFrame(moves).T'''),
+    ("md", """\
+## What if you distrust a source?
+
+Refit with one source's rating lowered to D ("not usually reliable"), and see how the headlines move. Change
+`DISTRUSTED` to try another."""),
+    ("code", '''\
+from reportedly.design import RATINGS
+
+DISTRUSTED = "msmt"
+ratings = refitter.design.source_rating.copy()
+ratings[refitter.design.sources.index(DISTRUSTED)] = RATINGS.index("D")
+distrusted = headline_table(refitter.fit(seed=1, source_rating=ratings)[0]).set_index("name")
+pd.DataFrame({"as rated": baseline, f"{DISTRUSTED} rated D": distrusted["median"],
+              "change %": (100 * (distrusted["median"] / baseline - 1)).round(0)})'''),
+    ("md", "## Other readings of the evidence\n\nThe sensitivity analysis of `reportedly check`: medians under each variant."),
+    ("code", '''\
+from reportedly.validation import sensitivity
+
+table = sensitivity(refitter, seed=1)
+table.pivot(index="variant", columns="name", values="median").round(0)'''),
+]
+
+NEW_ARTICLE = [
+    ("md", """\
+# Adding a new article
+
+The workflow for new evidence: add the article, write its claims, validate, refit, compare. It runs in a
+scratch copy of the case so the shipped seeds stay as they are. **The article below is invented for this
+demonstration; it is not evidence.**"""),
+    ("code", SETUP),
+    ("code", '''\
+import shutil
+import tempfile
+
+scratch = Path(tempfile.mkdtemp()) / "case"
+for folder in ("seeds", "models"):
+    shutil.copytree(ROOT / folder, scratch / folder)
+before = case
+print("scratch case at", scratch)'''),
+    ("md", "## 1. Add the article\n\nVerbatim text, UTF-8, under `seeds/articles/`."),
+    ("code", '''\
+article = "900_example.txt"
+(scratch / "seeds" / "articles" / article).write_text(
+    "EXAMPLE ONLY. Officials said on 30 July 2025 that more than 15,000 North Korean troops "
+    "had been sent to Russia so far.\\n", encoding="utf-8")'''),
+    ("md", "## 2. Write its claims\n\nOne claim per printed figure, with its quote, window, qualifier and provenance. A first draft with a typo:"),
+    ("code", '''\
+draft = """\\
+article: 900_example.txt
+report_date: 2025-07-30
+relay: [yonhap]
+claims:
+  - id: example-troops
+    assessment: example-troops-jul2025
+    quote: more than 15,000 North Korean troops had been sent to Russia so far
+    quantity: troops
+    value: 15000
+    qualifer: more_than
+    window: {kind: cumulative, end: 2025-07-30}
+    origin: sk_mnd
+"""
+claims_file = scratch / "seeds" / "claims" / "900_example.yaml"
+claims_file.write_text(draft, encoding="utf-8")'''),
+    ("md", "## 3. Validate\n\nEvery problem names the file, the claim and the field, and suggests the nearest valid name."),
+    ("code", '''\
+from reportedly.errors import InputError
+
+try:
+    load_case(scratch, "dprk_russia")
+except InputError as error:
+    print(error)'''),
+    ("code", '''\
+claims_file.write_text(draft.replace("qualifer", "qualifier"), encoding="utf-8")
+after = load_case(scratch, "dprk_russia")
+if FAST:
+    after = after.with_sampler(draws=150, tune=200)
+print(f"valid: {len(after.evidence.used)} claims used (was {len(before.evidence.used)})")'''),
+    ("md", "## 4. Refit and compare\n\nThe model's time axis ends in July 2025, so a claim up to 30 July fits inside it."),
+    ("code", '''\
+from reportedly.estimate import run_estimate
+from reportedly.posterior import load_estimates
+from reportedly.summary import headline_table
+
+result = run_estimate(after, allow_unconverged=FAST)
+old = headline_table(load_estimates(before.estimates_dir)).set_index("name")
+new = headline_table(result.estimates).set_index("name")
+pd.DataFrame({"before": old["median"], "after": new["median"], "90% before": old["q95"] - old["q05"],
+              "90% after": new["q95"] - new["q05"]}).round(0)'''),
+]
+
+NOTEBOOKS = {
+    "01_estimates.ipynb": ESTIMATES,
+    "02_sources_and_sensitivity.ipynb": SOURCES,
+    "03_new_article.ipynb": NEW_ARTICLE,
+}
+
+
+def make_notebook(cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
+                for kind, src in cells]
+    return nb
+
+
+def build(names=None, out_dir: Path = HERE, timeout: int = 1800) -> list[Path]:
+    """Write and execute the named notebooks (default: all, in order); return their paths."""
+    written = []
+    for name in names or NOTEBOOKS:
+        nb = make_notebook(NOTEBOOKS[name])
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+        path = out_dir / name
+        nbformat.write(nb, path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in build(sys.argv[1:] or None):
+        print(f"wrote {path}", file=sys.stderr)

@@ -1,0 +1,201 @@
+"""Figures from saved estimates. Each function returns a matplotlib Figure; `write_figures` saves them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .intervals import claim_interval  # noqa: E402
+from .posterior import Estimates  # noqa: E402
+from .schema import Claim, ClaimKind, Qualifier  # noqa: E402
+from .timeaxis import window_totals  # noqa: E402
+
+UP = {Qualifier.more_than, Qualifier.at_least}
+DOWN = {Qualifier.as_many_as, Qualifier.up_to}
+
+
+def _colours(origins) -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab10")
+    return {origin: cmap(i % 10) for i, origin in enumerate(sorted(set(origins)))}
+
+
+def cumulative_figure(est: Estimates, claims: list[Claim], quantities=("shells", "containers", "troops")):
+    """Cumulative totals over time with 50% and 90% bands, and every claim at its date in its qualifier's style.
+
+    Cumulative claims sit at their as-of date. A claim about a period is drawn at the period's end as the
+    posterior median cumulative at its start plus the printed figure. Hollow markers: claims not used
+    (relays, sums). Arrows: 'more than' points up, 'as many as' down.
+    """
+    claims = [c for c in claims if c.kind == ClaimKind.count and c.quantity in quantities]
+    colours = _colours(c.origin for c in claims)
+    months = [np.datetime64(m) for m in est.axis.months] + [np.datetime64(est.axis.stop)]
+    fig, axes = plt.subplots(len(quantities), 1, figsize=(9, 3.4 * len(quantities)), sharex=True)
+    for ax, quantity in zip(np.atleast_1d(axes), quantities):
+        flow = est.posterior["flow"].sel(quantity=quantity).values
+        cumulative = np.concatenate([np.zeros(flow.shape[:-1] + (1,)), np.cumsum(flow, axis=-1)], axis=-1)
+        flat = cumulative.reshape(-1, cumulative.shape[-1])
+        q05, q25, q50, q75, q95 = np.quantile(flat, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        ax.fill_between(months, q05, q95, color="0.85", label="90% interval")
+        ax.fill_between(months, q25, q75, color="0.65", label="50% interval")
+        ax.plot(months, q50, color="k", lw=1.2, label="median")
+        for c in claims:
+            if c.quantity != quantity:
+                continue
+            start = 0.0
+            if c.window.start is not None and c.window.kind == "period":
+                k0, f0, _, _ = est.axis.window(c.window.start, c.window.start)
+                start = float(np.median(window_totals(flow, 0, 0.0, k0, f0)))
+            lower, upper = claim_interval(c, est.spec.qualifiers)
+            x = np.datetime64(c.window.end)
+            y = start + (c.value if c.value is not None else np.sqrt(c.low * c.high))
+            style = dict(color=colours[c.origin], mfc=colours[c.origin] if c.use else "none", ms=7, zorder=3)
+            if c.qualifier in UP:
+                ax.annotate("", xy=(x, y * 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin]))
+                ax.plot(x, y, "^", **style)
+            elif c.qualifier in DOWN:
+                ax.annotate("", xy=(x, y / 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin]))
+                ax.plot(x, y, "v", **style)
+            else:
+                ax.errorbar(x, y, yerr=[[y - (start + lower)], [(start + upper) - y]], fmt="o", capsize=3, **style)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=max(np.quantile(flat[:, -1], 0.05) / 30, 1))
+        ax.set_ylabel(f"{quantity}, cumulative")
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=col, label=o) for o, col in colours.items()]
+    np.atleast_1d(axes)[0].legend(handles=handles + np.atleast_1d(axes)[0].get_legend_handles_labels()[0],
+                                  loc="upper left", fontsize=8, ncol=2)
+    fig.suptitle(f"{est.spec.case.title}: cumulative totals and the claims (hollow: not used)")
+    fig.tight_layout()
+    return fig
+
+
+def forest_figure(claims_fit: pd.DataFrame):
+    """Each claim's asserted interval against its posterior predictive, relative to the predictive median."""
+    table = claims_fit.sort_values(["quantity", "id"]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(table) + 1.2))
+    y = np.arange(len(table))
+    scale = table["pred_median"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table = table.assign(**{c: table[c] / np.where(scale == 0, np.nan, scale)
+                                for c in ("pred_q05", "pred_q25", "pred_q75", "pred_q95", "lower", "upper")})
+    ax.hlines(y, table["pred_q05"], table["pred_q95"], color="0.7", lw=2, label="predictive 90%")
+    ax.hlines(y, table["pred_q25"], table["pred_q75"], color="0.35", lw=4, label="predictive 50%")
+    lower = np.maximum(table["lower"], 1e-3)
+    upper = np.minimum(table["upper"], 1e3)
+    colours = ["tab:blue" if used else "tab:orange" for used in table["used"]]
+    ax.hlines(y + 0.25, lower, upper, colors=colours, lw=1.5)
+    ax.scatter(np.clip(lower, 1e-3, 1e3), y + 0.25, c=colours, marker="|", s=40)
+    for row in np.flatnonzero(scale == 0):
+        ax.text(1.2e-2, row, "the fit predicts none in this window", fontsize=7, va="center", color="tab:red")
+    ax.set_yticks(y, [f"{i} ({p})" for i, p in zip(table["id"], table["printed"])], fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlim(1e-2, 1e2)
+    ax.axvline(1, color="k", lw=0.6)
+    ax.set_xlabel("relative to the predictive median (log scale)")
+    ax.plot([], [], color="tab:blue", label="asserted interval, used")
+    ax.plot([], [], color="tab:orange", label="asserted interval, not used")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("What each source would print, given the fit, against what it printed")
+    fig.tight_layout()
+    return fig
+
+
+def sources_figure(est: Estimates):
+    """Learned error scale of each source against the prior implied by its rating (90% intervals)."""
+    ratings = json.loads(est.attrs["source_ratings"])
+    errors = est.spec.errors
+    spread = np.hypot(errors.rating_spread, errors.source_spread)
+    sources = list(est.posterior["source"].values)
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(sources) + 1.2))
+    for i, s in enumerate(sources):
+        median = errors.ratings[ratings[s]].median
+        ax.plot([median * np.exp(-1.645 * spread), median * np.exp(1.645 * spread)], [i + 0.15] * 2, color="0.6", lw=3)
+        draws = est.posterior["sigma"].sel(source=s).values.ravel()
+        lo, mid, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+        ax.plot([lo, hi], [i - 0.15] * 2, color="tab:blue", lw=3)
+        ax.plot(mid, i - 0.15, "o", color="tab:blue")
+    ax.set_yticks(range(len(sources)), [f"{s} ({ratings[s]})" for s in sources])
+    ax.set_xscale("log")
+    ax.set_xlabel("error scale σ on the log scale (0.15 ≈ typically 15% off)")
+    ax.plot([], [], color="0.6", lw=3, label="prior from the rating")
+    ax.plot([], [], color="tab:blue", lw=3, label="learned")
+    ax.legend(fontsize=8)
+    ax.set_title("Source reliability: learned against rated")
+    fig.tight_layout()
+    return fig
+
+
+def ratio_figure(est: Estimates, claims: list[Claim], ratio: str = "rounds_per_container"):
+    """The ratio's posterior (realised and capacity) against the conversions the sources stated."""
+    by_id = {c.id: c for c in claims}
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for which, colour in (("realised", "tab:blue"), ("capacity", "tab:green")):
+        ax.hist(est.ratio(ratio, which).ravel(), bins=80, density=True, alpha=0.5, color=colour,
+                label=f"{which} (posterior)")
+    for c in claims:
+        if c.kind == ClaimKind.conversion and c.quantity == ratio:
+            lower, upper = claim_interval(c, est.spec.qualifiers, by_id[c.basis])
+            ax.axvspan(lower, upper, color="tab:red", alpha=0.25 if c.use else 0.1)
+            ax.text(upper, ax.get_ylim()[1] * 0.9, f" {c.id}", fontsize=7, color="tab:red")
+    ax.set_xlabel(ratio.replace("_", " "))
+    ax.set_yticks([])
+    ax.legend(fontsize=8)
+    ax.set_title("Rounds per container: posterior against the stated conversion (red)")
+    fig.tight_layout()
+    return fig
+
+
+def sbc_figure(validation: dict):
+    """Rank histograms of simulation-based calibration, one panel per headline."""
+    sbc = pd.DataFrame(validation["sbc"])
+    names = list(dict.fromkeys(sbc["headline"]))
+    cols = 4
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.4 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        ranks = sbc.loc[sbc["headline"] == name, "rank"]
+        ax.hist(ranks, bins=10, range=(0, 101), color="tab:blue", alpha=0.7)
+        ax.axhline(len(ranks) / 10, color="k", lw=0.8)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    fig.suptitle(f"Simulation-based calibration: rank of the truth ({len(set(sbc['sim']))} simulations; flat is calibrated)")
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame) -> list[Path]:
+    """Draw every figure into folder/figures/, each file replaced atomically."""
+    figures = {
+        "cumulative.png": cumulative_figure(est, claims),
+        "claims_forest.png": forest_figure(claims_fit),
+        "sources.png": sources_figure(est),
+        "rounds_per_container.png": ratio_figure(est, claims),
+    }
+    validation = folder / "validation.json"
+    if validation.exists():
+        figures["sbc_ranks.png"] = sbc_figure(json.loads(validation.read_text(encoding="utf-8")))
+    out = folder / "figures"
+    out.mkdir(exist_ok=True)
+    written = []
+    for name, fig in figures.items():
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=out)
+        os.close(handle)
+        try:
+            fig.savefig(temporary, dpi=110)
+            os.replace(temporary, out / name)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+            plt.close(fig)
+        written.append(out / name)
+    return written
