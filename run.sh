@@ -3,6 +3,7 @@
 #   ./run.sh estimate   fit the shipped case, write estimates/, print the posterior summary
 #   ./run.sh test       run the whole test suite
 #   ./run.sh notebooks  regenerate and execute every notebook (refits the shipped case)
+#   ./run.sh bench      benchmark (bench/results.md); ./run.sh bench --scale adds the scale curve
 #   ./run.sh <command>  any other `reportedly` command, e.g. ./run.sh summary --json
 # Set REPORTEDLY_PYTHON to choose the interpreter.
 set -euo pipefail
@@ -52,5 +53,6 @@ case "$command" in
     estimate) "$VENV/bin/reportedly" estimate "$@" && "$VENV/bin/reportedly" summary ;;
     test) exec "$VENV/bin/python" -m pytest "$@" ;;
     notebooks) exec "$VENV/bin/python" notebooks/build.py "$@" ;;
+    bench) exec "$VENV/bin/python" bench/bench.py "$@" ;;
     *) exec "$VENV/bin/reportedly" "$command" "$@" ;;
 esac

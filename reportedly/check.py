@@ -146,8 +146,8 @@ def render_validation(case: Case, results: CheckResults, stamp: dict) -> str:
     variants = list(dict.fromkeys(sens["variant"]))
     out += ["", "## Sensitivity", "",
             "Headline medians and 90% intervals when the evidence is read differently: every source rated C; every "
-            "rating one letter harsher (A→B … D→E; F stays); 'more than' read as at most one rounding step above "
-            "(and 'as many as' below); and without each origin's claims.", ""]
+            "rating one letter harsher (A→B … D→E; F stays); 'more than' read one-sided, anywhere above the figure "
+            "(and 'as many as' anywhere below), instead of within one rounding step; and without each origin's claims.", ""]
     for name, group in sens.groupby("name", sort=False):
         out.append(f"**{group['label'].iloc[0]}**  ")
         for _, r in group.iterrows():

@@ -155,6 +155,7 @@ def cmd_estimate(args) -> int:
     failures = result.diagnostics.failures
     print(f"compiled in {result.timings.compile_seconds:.1f} s, sampled in {result.timings.sampling_seconds:.1f} s",
           file=sys.stderr)
+    log.info("timings %s", json.dumps(result.report()))
     if failures:
         print("diagnostics gate FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         if result.written is None:

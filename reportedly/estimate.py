@@ -10,7 +10,8 @@ import os
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +42,21 @@ class EstimateResult:
     diagnostics: Diagnostics
     timings: Timings
     written: Path | None
+    write_seconds: float
+
+    def report(self) -> dict:
+        """Phase timings and sampling efficiency, for logs and the benchmark."""
+        return {**asdict(self.timings), "write_seconds": self.write_seconds,
+                "min_ess_bulk": min(self.diagnostics.min_ess_bulk.values()), "divergences": self.diagnostics.divergences}
 
 
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
     """Build and sample the case's model; return the estimates (in memory) and their diagnostics."""
     seed = case.spec.sampler.random_seed if seed is None else seed
+    started = time.perf_counter()
     design = build_design(case)
     model = build_model(case.spec, design)
-    tree, timings = sample(model, case.spec.sampler, seed)
+    tree, timings = sample(model, case.spec.sampler, seed, progress, build_seconds=time.perf_counter() - started)
     posterior = tree["posterior"].to_dataset()[KEPT]
     claims_per_source = Counter(c.origin for c in case.evidence.used)
     attrs = {
@@ -81,9 +89,10 @@ def run_estimate(case: Case, seed: int | None = None, progress: bool = False, al
     """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none)."""
     est, diagnostics, timings = fit_case(case, seed, progress)
     if not diagnostics.passed and not allow_unconverged:
-        return EstimateResult(est, diagnostics, timings, None)
+        return EstimateResult(est, diagnostics, timings, None, 0.0)
+    started = time.perf_counter()
     write_estimates(case.estimates_dir, est, case)
-    return EstimateResult(est, diagnostics, timings, case.estimates_dir)
+    return EstimateResult(est, diagnostics, timings, case.estimates_dir, time.perf_counter() - started)
 
 
 def write_estimates(folder: Path, est: Estimates, case: Case) -> None:

@@ -157,15 +157,14 @@ def sensitivity_variants(refitter: Refitter) -> dict[str, dict[str, np.ndarray]]
     """Other readings of the evidence, each as the `pm.Data` it replaces."""
     case, design = refitter.case, refitter.design
     harsher = np.array([min(r + 1, RATINGS.index("E")) if RATINGS[r] != "F" else r for r in design.source_rating])
-    stepped = {**case.spec.qualifiers, "more_than": "lower_stepped", "at_least": "lower_stepped",
-               "as_many_as": "upper_stepped", "up_to": "upper_stepped"}
-    stepped_design = build_design(dataclasses.replace(case, spec=case.spec.model_copy(update={"qualifiers": stepped})))
+    one_sided = {**case.spec.qualifiers, "more_than": "lower", "at_least": "lower", "as_many_as": "upper", "up_to": "upper"}
+    one_sided_design = build_design(dataclasses.replace(case, spec=case.spec.model_copy(update={"qualifiers": one_sided})))
     variants: dict[str, dict[str, np.ndarray]] = {
         "as fitted": {},
         "all sources rated C": {"source_rating": np.full_like(design.source_rating, RATINGS.index("C"))},
         "ratings one letter harsher": {"source_rating": harsher},
-        "'more than' / 'as many as' stepped": {"log_lower": stepped_design.log_lower,
-                                                "log_upper": stepped_design.log_upper},
+        "'more than' / 'as many as' one-sided": {"log_lower": one_sided_design.log_lower,
+                                                  "log_upper": one_sided_design.log_upper},
     }
     origins = [design.sources[s] for s in design.source_index]
     for origin in dict.fromkeys(origins):

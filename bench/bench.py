@@ -1,0 +1,187 @@
+"""Benchmark: where the seconds go, cold and warm, against a plain PyMC script; and how the fit scales.
+
+    ./run.sh bench [--runs 3] [--scale]      writes bench/results.json and bench/results.md
+
+Every figure is whole-process wall time of a fresh process unless named otherwise. "Cold" runs get an
+empty PyTensor/numba compile cache (a fresh base_compiledir); "warm" runs reuse one filled by a first run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+CASE = "dprk_russia"
+
+PLAIN_PYMC = """
+import sys, time, json
+t0 = time.perf_counter()
+import pymc as pm
+from pathlib import Path
+from reportedly.case import load_case
+from reportedly.design import build_design
+from reportedly.estimate import KEPT, reported_quantities
+from reportedly.fit import diagnose
+from reportedly.model import build_model
+from reportedly.posterior import Estimates
+case = load_case(Path(sys.argv[1]))
+model = build_model(case.spec, build_design(case))
+with model:
+    tree = pm.sample(random_seed=1, progressbar=False)   # PyMC defaults
+wall = time.perf_counter() - t0
+est = Estimates(tree["posterior"].to_dataset()[KEPT], {"latest_report": case.latest_report.isoformat()}, case.spec)
+d = diagnose(reported_quantities(est), tree["sample_stats"].to_dataset())
+print(json.dumps({"in_process_seconds": wall, "min_ess_bulk": min(d.min_ess_bulk.values()), "divergences": d.divergences}))
+"""
+
+
+def run(args: list[str], env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{args} failed:\n{done.stderr[-2000:]}")
+    return elapsed, done
+
+
+def cache_env(folder: Path) -> dict:
+    return {"PYTENSOR_FLAGS": f"base_compiledir={folder}", "NUMBA_CACHE_DIR": str(folder / "numba")}
+
+
+def estimate_runs(case_dir: Path, runs: int, cold: bool) -> list[dict]:
+    results = []
+    warm_cache = Path(tempfile.mkdtemp(prefix="bench-warm-"))
+    if not cold:
+        run([PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet"], cache_env(warm_cache))
+    for _ in range(runs):
+        cache = Path(tempfile.mkdtemp(prefix="bench-cold-")) if cold else warm_cache
+        wall, done = run([PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet", "--verbose"],
+                         cache_env(cache))
+        timings = json.loads(re.search(r"^timings (\{.*\})$", done.stderr, re.M).group(1))
+        results.append({"wall_seconds": wall, **timings,
+                        "ess_per_sampling_second": timings["min_ess_bulk"] / timings["sampling_seconds"],
+                        "ess_per_wall_second": timings["min_ess_bulk"] / wall})
+        if cold:
+            shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(warm_cache, ignore_errors=True)
+    return results
+
+
+def median_of(rows: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in rows) for key in rows[0] if isinstance(rows[0][key], (int, float))}
+
+
+def timed_command(args: list[str], runs: int) -> float:
+    return statistics.median(run(args)[0] for _ in range(runs))
+
+
+def benchmark(runs: int) -> dict:
+    case_dir = Path(tempfile.mkdtemp(prefix="bench-case-"))
+    for folder in ("seeds", "models"):
+        shutil.copytree(ROOT / folder, case_dir / folder)
+    out: dict = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]}, "runs": runs}
+    out["import_seconds"] = timed_command([PYTHON, "-c", "import reportedly.estimate"], runs)
+    out["estimate_warm"] = median_of(estimate_runs(case_dir, runs, cold=False))
+    out["estimate_cold"] = median_of(estimate_runs(case_dir, runs, cold=True))
+    cli = [PYTHON, "-m", "reportedly.cli", "--root", str(case_dir)]
+    out["summary_seconds"] = timed_command([*cli, "summary"], runs)
+    out["query_seconds"] = timed_command([*cli, "query", CASE, "shells", "--from", "2024-01-01", "--to", "2024-12-31",
+                                          "--rating", "B"], runs)
+    sims = 10
+    wall, _ = run([*cli, "check", "--sims", str(sims)])
+    out["check"] = {"sims": sims, "wall_seconds": wall}
+    plain = []
+    for _ in range(runs):
+        wall, done = run([PYTHON, "-c", PLAIN_PYMC, str(case_dir)])
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        plain.append({"wall_seconds": wall, **row, "ess_per_wall_second": row["min_ess_bulk"] / wall})
+    out["plain_pymc_warm"] = median_of(plain)
+    out["ess_per_wall_second_ratio"] = out["estimate_warm"]["ess_per_wall_second"] / out["plain_pymc_warm"]["ess_per_wall_second"]
+    shutil.rmtree(case_dir, ignore_errors=True)
+    return out
+
+
+# --- Scale ---------------------------------------------------------------------------------------
+
+SCALE_ONE = """
+import json, resource, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+from scale import fit_synthetic
+print(json.dumps(fit_synthetic(int(sys.argv[1]), int(sys.argv[2]))))
+"""
+
+
+def scale(claims=(20, 200, 2_000, 20_000), months=(36, 120)) -> list[dict]:
+    rows = []
+    for m in months:
+        for n in claims:
+            wall, done = run([PYTHON, "-c", SCALE_ONE, str(n), str(m), str(Path(__file__).parent)])
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append({"claims": n, "months": m, "wall_seconds": wall, **row})
+            print(f"scale {n} claims x {m} months: {wall:.0f} s, {row['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+    return rows
+
+
+def render(results: dict) -> str:
+    w, c, p = results["estimate_warm"], results["estimate_cold"], results["plain_pymc_warm"]
+    lines = [
+        "# Benchmark", "",
+        f"`./run.sh bench{' --scale' if 'scale' in results else ''}` on {results['machine']['cores']} cores, "
+        f"Python {results['machine']['python']}; medians of {results['runs']} fresh processes.", "",
+        "| what | cold | warm |", "|---|---:|---:|",
+        f"| `reportedly estimate`, whole process | {c['wall_seconds']:.1f} s | {w['wall_seconds']:.1f} s |",
+        f"| of which: graph building | {c['build_seconds']:.1f} s | {w['build_seconds']:.1f} s |",
+        f"| of which: compilation (nutpie, numba) | {c['compile_seconds']:.1f} s | {w['compile_seconds']:.1f} s |",
+        f"| of which: sampling | {c['sampling_seconds']:.1f} s | {w['sampling_seconds']:.1f} s |",
+        f"| of which: writing estimates and figures | {c['write_seconds']:.1f} s | {w['write_seconds']:.1f} s |",
+        f"| min bulk ESS per second of sampling | {c['ess_per_sampling_second']:.0f} | {w['ess_per_sampling_second']:.0f} |",
+        f"| min bulk ESS per second of wall time | {c['ess_per_wall_second']:.1f} | {w['ess_per_wall_second']:.1f} |", "",
+        f"- `import reportedly.estimate` (PyMC and friends): {results['import_seconds']:.1f} s",
+        f"- `reportedly summary`: {results['summary_seconds']:.2f} s; `reportedly query ... --rating B`: "
+        f"{results['query_seconds']:.2f} s (whole process)",
+        f"- `reportedly check --sims {results['check']['sims']}` (plus leave-one-out and sensitivity refits): "
+        f"{results['check']['wall_seconds']:.0f} s",
+        f"- plain PyMC script (`pm.sample()` defaults on the same model, warm): {p['wall_seconds']:.1f} s, min bulk "
+        f"ESS {p['min_ess_bulk']:.0f}, {p['ess_per_wall_second']:.1f} ESS per wall second; `reportedly estimate` "
+        f"gets **{results['ess_per_wall_second_ratio']:.2f}×** that.",
+    ]
+    if "scale" in results:
+        lines += ["", "## Scale", "", "Synthetic cases (claims simulated from the model's prior), shipped sampler "
+                  "settings, one fresh process each.", "",
+                  "| claims | months | whole process | compile | sampling | peak memory | divergences |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in results["scale"]:
+            lines.append(f"| {r['claims']:,} | {r['months']} | {r['wall_seconds']:.0f} s | {r['compile_seconds']:.0f} s | "
+                         f"{r['sampling_seconds']:.0f} s | {r['peak_rss_mb']:.0f} MB | {r['divergences']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale", action="store_true", help="also fit synthetic cases of 20 to 20,000 claims")
+    parser.add_argument("--only-scale", action="store_true", help="only the scale curve (merged into results.json)")
+    args = parser.parse_args()
+    results_file = Path(__file__).parent / "results.json"
+    results = json.loads(results_file.read_text()) if args.only_scale and results_file.exists() else benchmark(args.runs)
+    if args.scale or args.only_scale:
+        results["scale"] = scale()
+    results_file.write_text(json.dumps(results, indent=1))
+    (Path(__file__).parent / "results.md").write_text(render(results))
+    print(render(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Synthetic cases of any size for the scale benchmark: claims simulated from the model's own prior."""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from reportedly.design import RATINGS, Design
+from reportedly.fit import diagnose, sample
+from reportedly.model import build_model
+from reportedly.posterior import Estimates
+from reportedly.simulate import draw_truth, simulate_design
+from reportedly.spec import load_spec
+from reportedly.timeaxis import MonthAxis
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = {"s_a": "A", "s_b1": "B", "s_b2": "B", "s_c": "C", "s_d": "D", "s_f": "F"}
+RULES = ["rounding", "lower", "upper"]
+
+
+def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
+    """Random windows after every flow's onset, random sources and wordings, for every flow and link quantity."""
+    axis = MonthAxis(spec.time.start, spec.time.end)
+    n_months = len(axis.months)
+    quantities = spec.quantities
+    after_onsets = axis.position(dt.date(2024, 12, 1))[0]
+    k0 = rng.integers(after_onsets, n_months - 1, n_claims)
+    k1 = np.minimum(k0 + rng.integers(1, 25, n_claims), n_months)
+    sources = list(SOURCES)
+    return Design(
+        claim_ids=[f"c{i}" for i in range(n_claims)], quantities=quantities, ratios=list(spec.ratios), sources=sources,
+        source_rating=np.array([RATINGS.index(SOURCES[s]) for s in sources]),
+        quantity_index=rng.integers(0, len(quantities), n_claims), ratio_index=np.zeros(n_claims, dtype=int),
+        is_conversion=np.zeros(n_claims, dtype=bool),
+        k0=k0, f0=rng.uniform(0, 1, n_claims), k1=k1, f1=np.zeros(n_claims),
+        source_index=rng.integers(0, len(sources), n_claims),
+        log_lower=np.zeros(n_claims), log_upper=np.ones(n_claims), log_value=np.zeros(n_claims),
+        rule=list(rng.choice(RULES, n_claims)), significant_figures=rng.integers(1, 3, n_claims),
+    )
+
+
+def fit_synthetic(n_claims: int, n_months: int, seed: int = 1) -> dict:
+    spec, _ = load_spec(ROOT / "models" / "dprk_russia.toml")
+    end = dt.date(2025, 12, 1)
+    start = dt.date(end.year - (n_months - 1) // 12, 12 - (n_months - 1) % 12, 1) if n_months % 12 else \
+        dt.date(end.year - n_months // 12, 12, 1) + dt.timedelta(days=31)
+    spec = spec.model_copy(update={"time": spec.time.model_copy(update={"start": start.replace(day=1), "end": end})})
+    design = synthetic_design(spec, n_claims, np.random.default_rng(seed))
+    truth = draw_truth(build_model(spec, design), seed)
+    simulated = simulate_design(design, truth, seed)
+    started = time.perf_counter()
+    model = build_model(spec, simulated)
+    tree, timings = sample(model, spec.sampler, seed, build_seconds=time.perf_counter() - started)
+    est = Estimates(tree["posterior"].to_dataset(), {"latest_report": end.isoformat()}, spec)
+    d = diagnose(est.posterior[["realised", "sigma"]], tree["sample_stats"].to_dataset())
+    return {"months_on_axis": len(MonthAxis(spec.time.start, spec.time.end).months),
+            "build_seconds": timings.build_seconds, "compile_seconds": timings.compile_seconds,
+            "sampling_seconds": timings.sampling_seconds, "divergences": d.divergences,
+            "min_ess_bulk": min(d.min_ess_bulk.values()),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
