@@ -107,11 +107,11 @@ def run_sbc(refitter: Refitter, sims: int, seed: int, progress: Progress = _quie
     return pd.DataFrame(rows)
 
 
-def sbc_coverage(results: pd.DataFrame) -> pd.DataFrame:
-    """Per headline: coverage of the 50% and 90% intervals with binomial standard errors and bands,
-    and a chi-square test of rank uniformity."""
+def sbc_coverage(results: pd.DataFrame, family_confidence: float = FAMILY_CONFIDENCE) -> pd.DataFrame:
+    """Per headline: coverage of the 50% and 90% intervals with binomial standard errors and bands
+    (Bonferroni over all checks at `family_confidence`), and a chi-square test of rank uniformity."""
     checks = results["headline"].nunique() * len(COVERAGE_LEVELS)
-    alpha = (1 - FAMILY_CONFIDENCE) / checks
+    alpha = (1 - family_confidence) / checks
     rows = []
     for name, group in results.groupby("headline", sort=False):
         n = len(group)
@@ -191,8 +191,8 @@ def power_scaling(refitter: Refitter, seed: int) -> pd.DataFrame:
     import arviz as az
 
     tree = sample_compiled(refitter.compiled, refitter.sampler, seed)
-    log_likelihood = pm.compute_log_likelihood(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
-    log_prior = pm.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
+    log_likelihood = pm.stats.compute_log_likelihood(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
+    log_prior = pm.stats.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     headlines = refitter.estimates(tree["posterior"].to_dataset()[KEPT]).headline_draws()
     data = xr.DataTree.from_dict({"posterior": headlines, "log_likelihood": log_likelihood, "log_prior": log_prior})
     table = az.psense_summary(data)

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 def test_estimate_writes_self_describing_files(fitted_case):
     folder = fitted_case / "estimates" / "dprk_russia"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "claims_fit.csv", "posterior.nc", "sources_fit.csv", "summary.csv", "summary.md"]
+        "claims_fit.csv", "figures", "posterior.nc", "sources_fit.csv", "summary.csv", "summary.md"]
+    assert sorted(p.name for p in (folder / "figures").iterdir()) == [
+        "claims_forest.png", "cumulative.png", "rounds_per_container.png", "sources.png"]
     assert (folder / "posterior.nc").stat().st_size < 5e6
     with xr.open_dataset(folder / "posterior.nc", engine="h5netcdf") as ds:
         assert ds.attrs["random_seed"] == 20250529

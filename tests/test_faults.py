@@ -32,7 +32,9 @@ def fitted_copy(fitted_case, tmp_path):
 
 
 def snapshot(root):
-    return {p.name: p.read_bytes() for p in sorted((root / FOLDER).iterdir())}
+    """Every file of the estimates folder, by relative path."""
+    folder = root / FOLDER
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_killed_estimate_leaves_previous_estimates_intact(fitted_copy):
