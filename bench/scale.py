@@ -43,12 +43,13 @@ def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
     )
 
 
-def fit_synthetic(n_claims: int, n_months: int, seed: int = 1) -> dict:
+def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str = "diag") -> dict:
     spec, _ = load_spec(ROOT / "models" / "dprk_russia.toml")
+    spec = spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"adaptation": adaptation})})
     end = dt.date(2025, 12, 1)
-    start = dt.date(end.year - (n_months - 1) // 12, 12 - (n_months - 1) % 12, 1) if n_months % 12 else \
-        dt.date(end.year - n_months // 12, 12, 1) + dt.timedelta(days=31)
-    spec = spec.model_copy(update={"time": spec.time.model_copy(update={"start": start.replace(day=1), "end": end})})
+    first = end.year * 12 + end.month - n_months  # months since year 0 of the axis' first month, 0-based
+    start = dt.date(first // 12, first % 12 + 1, 1)
+    spec = spec.model_copy(update={"time": spec.time.model_copy(update={"start": start, "end": end})})
     design = synthetic_design(spec, n_claims, np.random.default_rng(seed))
     truth = draw_truth(build_model(spec, design), seed)
     simulated = simulate_design(design, truth, seed)
