@@ -7,7 +7,6 @@ default: this repository) and REPORTEDLY_FAST=1 (quick sampler settings; such fi
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -180,7 +179,7 @@ print("scratch case at", scratch)'''),
 article = "900_example.txt"
 (scratch / "seeds" / "articles" / article).write_text(
     "EXAMPLE ONLY. Officials said on 30 July 2025 that more than 15,000 North Korean troops "
-    "had been sent to Russia so far.\\n", encoding="utf-8")'''),
+    "had been sent to Russia so far.\\n", encoding="utf-8");'''),
     ("md", "## 2. Write its claims\n\nOne claim per printed figure, with its quote, window, qualifier and provenance. A first draft with a typo:"),
     ("code", '''\
 draft = """\\
@@ -198,7 +197,7 @@ claims:
     origin: sk_mnd
 """
 claims_file = scratch / "seeds" / "claims" / "900_example.yaml"
-claims_file.write_text(draft, encoding="utf-8")'''),
+claims_file.write_text(draft, encoding="utf-8");'''),
     ("md", "## 3. Validate\n\nEvery problem names the file, the claim and the field, and suggests the nearest valid name."),
     ("code", '''\
 from reportedly.errors import InputError
@@ -213,7 +212,11 @@ after = load_case(scratch, "dprk_russia")
 if FAST:
     after = after.with_sampler(draws=150, tune=200)
 print(f"valid: {len(after.evidence.used)} claims used (was {len(before.evidence.used)})")'''),
-    ("md", "## 4. Refit and compare\n\nThe model's time axis ends in July 2025, so a claim up to 30 July fits inside it."),
+    ("md", """\
+## 4. Refit and compare
+
+The model's time axis ends in July 2025, so a claim up to 30 July fits inside it. Cumulative headlines run
+to the latest report, which the new article moves from 13 to 30 July."""),
     ("code", '''\
 from reportedly.estimate import run_estimate
 from reportedly.posterior import load_estimates

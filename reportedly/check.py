@@ -143,18 +143,16 @@ def render_validation(case: Case, results: CheckResults, stamp: dict) -> str:
                    f"{r['coverage_90']:.2f} ± {r['se_90']:.2f} | {r['band_90_low']:.2f}–{r['band_90_high']:.2f}"
                    f"{'' if r['ok_90'] else ' ✗'} | {r['rank_chi2_p']:.2f} |")
     sens = results.sensitivity
-    variants = list(dict.fromkeys(sens["variant"]))
     out += ["", "## Sensitivity", "",
             "Headline medians and 90% intervals when the evidence is read differently: every source rated C; every "
             "rating one letter harsher (A→B … D→E; F stays); 'more than' read one-sided, anywhere above the figure "
             "(and 'as many as' anywhere below), instead of within one rounding step; and without each origin's claims.", ""]
-    for name, group in sens.groupby("name", sort=False):
+    for _, group in sens.groupby("name", sort=False):
         out.append(f"**{group['label'].iloc[0]}**  ")
         for _, r in group.iterrows():
             out.append(f"- {r['variant']}: {number(r['median'])} ({number(r['q05'])} – {number(r['q95'])})"
                        + (f" — {r['divergences']} divergences" if r["divergences"] else ""))
         out.append("")
-    del variants
     out += ["## Power-scaling sensitivity", "",
             "ArviZ's `psense_summary`: how much each headline moves when the prior or the likelihood is raised to a "
             "power near 1 (cumulative Jensen-Shannon distance; above 0.05 is flagged). Headlines that rest on one to "

@@ -145,7 +145,9 @@ def ratio_figure(est: Estimates, claims: list[Claim], ratio: str = "rounds_per_c
         if c.kind == ClaimKind.conversion and c.quantity == ratio:
             lower, upper = claim_interval(c, est.spec.qualifiers, by_id[c.basis])
             ax.axvspan(lower, upper, color="tab:red", alpha=0.25 if c.use else 0.1)
-            ax.text(upper, ax.get_ylim()[1] * 0.9, f" {c.id}", fontsize=7, color="tab:red")
+            if c.use:
+                ax.text(upper, ax.get_ylim()[1] * 0.9, f" {c.id} ({c.figure} / {by_id[c.basis].figure})",
+                        fontsize=7, color="tab:red")
     ax.set_xlabel(ratio.replace("_", " "))
     ax.set_yticks([])
     ax.legend(fontsize=8)

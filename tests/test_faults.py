@@ -95,7 +95,7 @@ def test_bad_input_writes_nothing(fitted_copy, capsys):
     assert snapshot(fitted_copy) == before
 
 
-@pytest.mark.parametrize("command", [["summary"], ["query", "dprk_russia", "shells"]])
+@pytest.mark.parametrize("command", [["summary"], ["query", "dprk_russia", "shells"], ["plot"]])
 def test_stale_estimates_are_flagged_on_load(fitted_copy, capsys, command):
     edit(fitted_copy / "models/dprk_russia.toml", "bias_sd = 0.1", "bias_sd = 0.12")
     assert main(["--root", str(fitted_copy), *command]) == 0
