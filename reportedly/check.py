@@ -17,7 +17,7 @@ from .report import number
 from .validation import (
     COVERAGE_LEVELS,
     Progress,
-    _quiet,
+    no_progress,
     leave_one_out,
     make_refitter,
     power_scaling,
@@ -56,7 +56,7 @@ class CheckResults:
         return bool(self.coverage[[f"ok_{round(level * 100)}" for level in COVERAGE_LEVELS]].all().all())
 
 
-def run_check(case: Case, settings: CheckSettings, progress: Progress = _quiet) -> CheckResults:
+def run_check(case: Case, settings: CheckSettings, progress: Progress = no_progress) -> CheckResults:
     sampler = case.spec.sampler.model_copy(update={"draws": settings.draws, "tune": settings.tune, "chains": settings.chains})
     refitter = make_refitter(case, sampler)
     sbc = run_sbc(refitter, settings.sims, settings.seed, progress)

@@ -1,4 +1,4 @@
-"""Command line: `reportedly claims | sources | estimate | summary | query`. Renders what the library returns."""
+"""Command line: `reportedly claims | sources | estimate | summary | query | check | plot`. Renders what the library returns."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import logging
 import os
 import shutil
 import tempfile
-from collections import Counter
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 

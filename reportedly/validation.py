@@ -34,7 +34,7 @@ RANK_DRAWS = 100   # posterior draws kept (evenly thinned) to rank the truth amo
 RANK_BINS = 10
 
 
-def _quiet(stage: str, done: int, total: int) -> None:
+def no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
@@ -80,7 +80,7 @@ def prior_headlines(refitter: Refitter, draws: int = 2000, seed: int = 0) -> pd.
 
 # --- Simulation-based calibration --------------------------------------------------------------
 
-def run_sbc(refitter: Refitter, sims: int, seed: int, progress: Progress = _quiet) -> pd.DataFrame:
+def run_sbc(refitter: Refitter, sims: int, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
     """Draw a truth from the prior, simulate the claims, refit, rank the truth; `sims` times.
 
     One row per simulation and headline: the truth, its rank among RANK_DRAWS thinned posterior draws,
@@ -132,7 +132,7 @@ def sbc_coverage(results: pd.DataFrame, family_confidence: float = FAMILY_CONFID
 
 # --- Leave one assessment out ------------------------------------------------------------------
 
-def leave_one_out(refitter: Refitter, seed: int, progress: Progress = _quiet) -> pd.DataFrame:
+def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
     """Refit without each used claim (one assessment each) and predict its printed figure.
 
     One row per claim: the predictive intervals of what its source would print, whether the asserted
@@ -172,7 +172,7 @@ def sensitivity_variants(refitter: Refitter) -> dict[str, dict[str, np.ndarray]]
     return variants
 
 
-def sensitivity(refitter: Refitter, seed: int, progress: Progress = _quiet) -> pd.DataFrame:
+def sensitivity(refitter: Refitter, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
     """Headline medians and 90% intervals under each variant; one row per variant and headline."""
     variants = sensitivity_variants(refitter)
     frames = []
