@@ -16,7 +16,7 @@ import xarray as xr
 
 from .errors import ReportedlyError
 from .likelihood import student_t2_draws
-from .spec import ModelSpec
+from .spec import Headline, ModelSpec
 from .timeaxis import MonthAxis, window_totals
 
 POSTERIOR_FILE = "posterior.nc"
@@ -66,13 +66,14 @@ class Estimates:
             return self.ratio(quantity)
         return self.window_total(quantity, start, end or self.latest_report)
 
+    def headline_end(self, headline: Headline) -> dt.date | None:
+        """A headline's last day, with 'latest_report' resolved."""
+        return self.latest_report if headline.end == "latest_report" else headline.end
+
     def headline_draws(self) -> xr.Dataset:
         """Draws (chain, draw) of every headline figure in the model file."""
-        variables = {}
-        for h in self.spec.headlines:
-            end = self.latest_report if h.end == "latest_report" else h.end
-            variables[h.name] = (("chain", "draw"), self.draws_of(h.quantity, h.start, end))
-        return xr.Dataset(variables)
+        return xr.Dataset({h.name: (("chain", "draw"), self.draws_of(h.quantity, h.start, self.headline_end(h)))
+                           for h in self.spec.headlines})
 
     def report_draws(self, truth: np.ndarray, rating: str, seed: int = 0) -> np.ndarray:
         """Posterior predictive of what a new source with Admiralty `rating` would print about `truth`."""

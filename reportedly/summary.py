@@ -20,8 +20,7 @@ def headline_table(est: Estimates) -> pd.DataFrame:
     rows = []
     draws = est.headline_draws()
     for h in est.spec.headlines:
-        end = est.latest_report if h.end == "latest_report" else h.end
-        window = "" if h.quantity in est.spec.ratios else f"{h.start or 'onset'} to {end}"
+        window = "" if h.quantity in est.spec.ratios else f"{h.start or 'onset'} to {est.headline_end(h)}"
         rows.append({"name": h.name, "label": h.label, "window": window, **_interval_columns(draws[h.name].values)})
     for ratio in est.spec.ratios:
         rows.append({"name": f"{ratio}_capacity", "label": f"{est.spec.ratios[ratio].description}: capacity stated by conversions",
