@@ -53,9 +53,7 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
     design = synthetic_design(spec, n_claims, np.random.default_rng(seed))
     truth = draw_truth(build_model(spec, design), seed)
     simulated = simulate_design(design, truth, seed)
-    started = time.perf_counter()
-    model = build_model(spec, simulated)
-    tree, timings = sample(model, spec.sampler, seed, build_seconds=time.perf_counter() - started)
+    tree, timings = sample(spec, simulated, seed)
     est = Estimates(tree["posterior"].to_dataset(), {"latest_report": end.isoformat()}, spec)
     d = diagnose(est.posterior[["realised", "sigma"]], tree["sample_stats"].to_dataset())
     return {"months_on_axis": len(MonthAxis(spec.time.start, spec.time.end).months),

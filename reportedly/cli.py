@@ -21,8 +21,8 @@ log = logging.getLogger("reportedly")
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 failed gate or check, 2 bad input)."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("reportedly").setLevel(logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
     try:
         return args.command(args)
     except InputError as exc:

@@ -22,7 +22,6 @@ from .case import Case
 from .design import build_design
 from .errors import ReportedlyError
 from .fit import Diagnostics, Timings, diagnose, sample
-from .model import build_model
 from .posterior import POSTERIOR_FILE, Estimates
 from .plots import write_figures
 from .report import render_summary_markdown
@@ -55,8 +54,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
     seed = case.spec.sampler.random_seed if seed is None else seed
     started = time.perf_counter()
     design = build_design(case)
-    model = build_model(case.spec, design)
-    tree, timings = sample(model, case.spec.sampler, seed, progress, build_seconds=time.perf_counter() - started)
+    tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started)
     posterior = tree["posterior"].to_dataset()[KEPT]
     claims_per_source = Counter(c.origin for c in case.evidence.used)
     attrs = {

@@ -10,7 +10,9 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .spec import SamplerSpec
+from .compiled import compile_design
+from .design import Design
+from .spec import ModelSpec, SamplerSpec
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +23,13 @@ MIN_ESS_BULK = 400
 
 @dataclass(frozen=True)
 class Timings:
-    build_seconds: float
-    compile_seconds: float
+    build_seconds: float      # the claims' design
+    compile_seconds: float    # the model built and compiled, or loaded from the compile cache
     sampling_seconds: float
 
 
 def compile_model(model: pm.Model):
-    """Compile the model's log-density and gradient for nutpie (numba backend)."""
+    """Compile a model with `pm.Data` for nutpie (numba backend); its data can be swapped with `with_data`."""
     import nutpie
 
     return nutpie.compile_pymc_model(model)
@@ -45,18 +47,21 @@ def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = 
         cores=min(sampler.chains, 2),
         seed=seed,
         target_accept=sampler.target_accept,
-        low_rank_modified_mass_matrix=sampler.adaptation == "low_rank",
+        adaptation=sampler.adaptation,
         progress_bar=progress,
     )
 
 
-def sample(model: pm.Model, sampler: SamplerSpec, seed: int, progress: bool = False,
+def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False,
            build_seconds: float = 0.0) -> tuple[xr.DataTree, Timings]:
-    """Compile and sample with nutpie; return the posterior and how long each step took."""
+    """Build and compile the model (or load it from the compile cache), and sample it with nutpie.
+
+    Returns the posterior and how long each step took.
+    """
     t0 = time.perf_counter()
-    compiled = compile_model(model)
+    compiled = compile_design(spec, design)
     t1 = time.perf_counter()
-    tree = sample_compiled(compiled, sampler, seed, progress)
+    tree = sample_compiled(compiled, spec.sampler, seed, progress)
     t2 = time.perf_counter()
     log.info("compiled in %.1f s, sampled in %.1f s", t1 - t0, t2 - t1)
     return tree, Timings(build_seconds, t1 - t0, t2 - t1)

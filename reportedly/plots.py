@@ -13,14 +13,24 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 from .intervals import claim_interval  # noqa: E402
 from .posterior import Estimates  # noqa: E402
+from .report import number  # noqa: E402
 from .schema import Claim, ClaimKind, Qualifier  # noqa: E402
 from .timeaxis import window_totals  # noqa: E402
 
 UP = {Qualifier.more_than, Qualifier.at_least}
 DOWN = {Qualifier.as_many_as, Qualifier.up_to}
+
+
+def _log_scale(ax, which: str) -> None:
+    """A log scale labelled in plain figures (1,000; 10 M), not powers of ten."""
+    getattr(ax, f"set_{which}scale")("log")
+    axis = getattr(ax, f"{which}axis")
+    axis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _colours(origins) -> dict[str, tuple]:
@@ -66,7 +76,7 @@ def cumulative_figure(est: Estimates, claims: list[Claim], quantities=("shells",
                 ax.plot(x, y, "v", **style)
             else:
                 ax.errorbar(x, y, yerr=[[y - (start + lower)], [(start + upper) - y]], fmt="o", capsize=3, **style)
-        ax.set_yscale("log")
+        _log_scale(ax, "y")
         ax.set_ylim(bottom=max(np.quantile(flat[:, -1], 0.05) / 30, 1))
         ax.set_ylabel(f"{quantity}, cumulative")
         ax.grid(alpha=0.3)
@@ -97,7 +107,7 @@ def forest_figure(claims_fit: pd.DataFrame):
     for row in np.flatnonzero(scale == 0):
         ax.text(1.2e-2, row, "the fit predicts none in this window", fontsize=7, va="center", color="tab:red")
     ax.set_yticks(y, [f"{i} ({p})" for i, p in zip(table["id"], table["printed"])], fontsize=7)
-    ax.set_xscale("log")
+    _log_scale(ax, "x")
     ax.set_xlim(1e-2, 1e2)
     ax.axvline(1, color="k", lw=0.6)
     ax.set_xlabel("relative to the predictive median (log scale)")
@@ -124,7 +134,7 @@ def sources_figure(est: Estimates):
         ax.plot([lo, hi], [i - 0.15] * 2, color="tab:blue", lw=3)
         ax.plot(mid, i - 0.15, "o", color="tab:blue")
     ax.set_yticks(range(len(sources)), [f"{s} ({ratings[s]})" for s in sources])
-    ax.set_xscale("log")
+    _log_scale(ax, "x")
     ax.set_xlabel("error scale σ on the log scale (0.15 ≈ typically 15% off)")
     ax.plot([], [], color="0.6", lw=3, label="prior from the rating")
     ax.plot([], [], color="tab:blue", lw=3, label="learned")

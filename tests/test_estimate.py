@@ -106,7 +106,7 @@ def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, t
     copy = tmp_path / "case"
     shutil.copytree(fitted_case, copy)
     before = (copy / "estimates/dprk_russia/posterior.nc").read_bytes()
-    edit(copy / "models/dprk_russia.toml", "draws = 1000\ntune = 1000", "draws = 20\ntune = 30")
+    edit(copy / "models/dprk_russia.toml", "draws = 1000\ntune = 500", "draws = 20\ntune = 30")
     assert main(["--root", str(copy), "estimate", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "diagnostics gate FAILED" in err and "nothing was written" in err

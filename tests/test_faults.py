@@ -105,7 +105,7 @@ def test_stale_estimates_are_flagged_on_load(fitted_copy, capsys, command):
 
 
 def test_unconverged_fit_is_written_only_on_request_and_marked(fitted_copy, capsys):
-    edit(fitted_copy / "models/dprk_russia.toml", "draws = 1000\ntune = 1000", "draws = 20\ntune = 30")
+    edit(fitted_copy / "models/dprk_russia.toml", "draws = 1000\ntune = 500", "draws = 20\ntune = 30")
     assert main(["--root", str(fitted_copy), "estimate", "--quiet", "--allow-unconverged"]) == 1
     capsys.readouterr()
     assert main(["--root", str(fitted_copy), "summary"]) == 0
@@ -120,7 +120,7 @@ def test_unconverged_fit_is_written_only_on_request_and_marked(fitted_copy, caps
 def test_same_seed_gives_identical_summary_and_another_seed_agrees_within_mc_error(fitted_copy):
     from reportedly.regression import compare
 
-    edit(fitted_copy / "models/dprk_russia.toml", "draws = 1000\ntune = 1000", "draws = 400\ntune = 400")
+    edit(fitted_copy / "models/dprk_russia.toml", "draws = 1000\ntune = 500", "draws = 400\ntune = 400")
     summaries = []
     for seed in ("5", "5", "6"):
         main(["--root", str(fitted_copy), "estimate", "--quiet", "--allow-unconverged", "--seed", seed])

@@ -20,7 +20,7 @@ def test_truth_lands_in_the_intervals():
     spec, design = case.spec, build_design(case)
     truth = draw_truth(build_model(spec, design), seed=7)
     simulated = simulate_design(design, truth, seed=8)
-    tree, _ = sample(build_model(spec, simulated), spec.sampler, seed=9)
+    tree, _ = sample(spec, simulated, seed=9)
     est = Estimates(tree["posterior"].to_dataset(), {"latest_report": case.latest_report.isoformat()}, spec)
     inside_90 = inside_99 = 0
     for h in spec.headlines:

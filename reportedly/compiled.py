@@ -1,0 +1,237 @@
+"""Compile a case's model for nutpie, and reuse the compilation in later processes.
+
+nutpie calls a model through two C callbacks: the log density with its gradient, and the expansion of a
+draw into every traced variable. nutpie's own callbacks close over per-process objects, so numba compiles
+them, and through them the whole model graph, afresh in every process. Here the callbacks are plain
+functions of the PyTensor-compiled graph, registered with PyTensor's numba cache under a key made of the
+graph's own cache key, the callback's source and its sizes: a second process loads them from disk.
+
+A case's model is also remembered by a key over everything it is built from (the claims' design, the
+model file, this package's source, the library versions). When that key has been compiled before, the
+callbacks are loaded without building the PyMC model at all; the layout nutpie needs beside them (sizes,
+names, shapes, coordinates, the starting point) is stored next to PyTensor's compile cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import pickle
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .design import Design
+from .spec import ModelSpec
+
+LOGP_SOURCE = """
+def reportedly_logp(dim, x_, out_, logp_, user_data_):
+    if dim != N_DIM:
+        return -1
+    try:
+        x = carray(x_, (N_DIM,))
+        out = carray(out_, (N_DIM,))
+        logp = carray(logp_, ())
+        logp_val, grad = inner(x)
+        logp[()] = logp_val
+        out[...] = grad
+        if not np.all(np.isfinite(out)):
+            return 3
+        if not np.isfinite(logp_val):
+            return 4
+    except Exception:
+        return 1
+    return 0
+"""
+
+EXPAND_SOURCE = """
+def reportedly_expand(dim, expanded, x_, out_, user_data_):
+    if dim != N_DIM or expanded != N_EXPANDED:
+        return -1
+    try:
+        x = carray(x_, (N_DIM,))
+        out = carray(out_, (N_EXPANDED,))
+        (values,) = inner(x)
+        out[...] = values
+    except Exception:
+        return -2
+    return 0
+"""
+
+LIBRARIES = ("pymc", "pytensor", "numba", "nutpie", "numpy")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What nutpie needs besides the two callbacks, and the callbacks' cache keys."""
+
+    n_dim: int
+    n_expanded: int
+    names: list[str]
+    slices: list[tuple[int, int]]
+    shapes: list[list[int]]
+    dims: dict[str, list[str]]
+    coords: dict[str, list]
+    reparameterized: list[str]
+    start: list[float]          # the unconstrained starting point before jitter
+    logp_key: str
+    expand_key: str
+
+
+def compile_design(spec: ModelSpec, design: Design):
+    """The compiled nutpie model for these claims under this model file, from the cache when possible."""
+    key = model_key(spec, design)
+    layout = _read_layout(key)
+    if layout is not None:
+        compiled = _load(layout)
+        if compiled is not None:
+            return compiled
+    from .model import build_model
+
+    compiled, layout = _compile(build_model(spec, design))
+    if layout is not None:
+        _write_layout(key, layout)
+    return compiled
+
+
+def model_key(spec: ModelSpec, design: Design) -> str:
+    """A hash of everything the compiled model depends on; the sampler settings are not part of it."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.read_bytes())
+    digest.update(spec.model_dump_json(exclude={"sampler", "headlines"}).encode())
+    digest.update(pickle.dumps(design))
+    digest.update(json.dumps([sys.version, *(importlib.metadata.version(lib) for lib in LIBRARIES)]).encode())
+    return digest.hexdigest()
+
+
+def _compile(model):
+    """Compile `model` (no `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout."""
+    from nutpie import compile_pymc as nutpie_pymc
+    from pymc.model.transform.optimization import freeze_dims_and_data
+
+    model = freeze_dims_and_data(model)
+    start = model.initial_point()
+    n_dim, n_expanded, logp_fn, expand_fn, _, shape_info, reparameterized = nutpie_pymc._make_functions(
+        model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=lambda seed: start)
+    if logp_fn.get_shared() or expand_fn.get_shared():
+        raise ValueError("only models without shared variables can be compiled here")
+    names, slices, shapes = shape_info
+    dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized)
+    logp_key = _callback_key(LOGP_SOURCE, logp_fn, N_DIM=n_dim)
+    expand_key = _callback_key(EXPAND_SOURCE, expand_fn, N_DIM=n_dim, N_EXPANDED=n_expanded)
+    layout = Layout(
+        n_dim=int(n_dim), n_expanded=int(n_expanded), names=list(names),
+        slices=[(int(s.start), int(s.stop)) for s in slices], shapes=[[int(n) for n in shape] for shape in shapes],
+        dims={k: list(v) for k, v in dims.items()},
+        coords={k: [v.item() if isinstance(v, np.generic) else v for v in values] for k, values in coords.items()},
+        reparameterized=list(reparameterized),
+        start=np.concatenate([np.ravel(start[name]) for name in names[:len(model.free_RVs)]]).tolist(),
+        logp_key=logp_key or "", expand_key=expand_key or "",
+    )
+    compiled = _assemble(
+        layout,
+        _callback(LOGP_SOURCE, logp_key, inner=logp_fn.vm.jit_fn, N_DIM=n_dim),
+        _callback(EXPAND_SOURCE, expand_key, inner=expand_fn.vm.jit_fn, N_DIM=n_dim, N_EXPANDED=n_expanded),
+    )
+    return compiled, (layout if logp_key and expand_key else None)
+
+
+def _load(layout: Layout):
+    """The nutpie model from cached callbacks alone; None if numba's cache no longer holds them."""
+    from numba.core.errors import TypingError
+
+    try:
+        logp = _callback(LOGP_SOURCE, layout.logp_key, N_DIM=layout.n_dim)
+        expand = _callback(EXPAND_SOURCE, layout.expand_key, N_DIM=layout.n_dim, N_EXPANDED=layout.n_expanded)
+    except TypingError:  # not in the cache: numba tried to compile, and the graph ("inner") is not there
+        return None
+    return _assemble(layout, logp, expand)
+
+
+def _assemble(layout: Layout, logp, expand):
+    from nutpie import compile_pymc as nutpie_pymc
+
+    start = np.asarray(layout.start)
+
+    def initial_point(seed):
+        """The model's starting point, jittered by U(-1, 1) in every unconstrained coordinate (as PyMC does)."""
+        return start + np.random.default_rng(seed).uniform(-1.0, 1.0, start.size)
+
+    shape_info = (layout.names, [slice(*s) for s in layout.slices], [tuple(s) for s in layout.shapes])
+    return nutpie_pymc.CompiledPyMCModel(
+        _n_dim=layout.n_dim,
+        dims={k: tuple(v) for k, v in layout.dims.items()},
+        _coords=layout.coords,
+        _shapes={name: tuple(shape) for name, shape in zip(layout.names, layout.shapes)},
+        compiled_logp_func=logp,
+        compiled_expand_func=expand,
+        initial_point_func=initial_point,
+        shared_data={},
+        shared_var_keys={},
+        user_data=nutpie_pymc.make_user_data({}, {}),
+        n_expanded=layout.n_expanded,
+        shape_info=shape_info,
+        logp_func=None,
+        expand_func=None,
+        reparameterized_names=layout.reparameterized,
+    )
+
+
+def _callback_key(source: str, function, **sizes: int) -> str | None:
+    """The cache key of a callback around a compiled PyTensor function; None if PyTensor gave the graph none."""
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    graph_key = CACHED_SRC_FUNCTIONS.get(function.vm.jit_fn.py_func)
+    if graph_key is None:
+        return None
+    return "_".join([hashlib.sha256(source.encode()).hexdigest()[:16], graph_key,
+                     *(f"{k}{v}" for k, v in sorted(sizes.items()))])
+
+
+def _callback(source: str, key: str | None, inner=None, **sizes: int):
+    """The numba C callback from `source`, cached under `key` (compiled around `inner` on a cache miss)."""
+    import numba
+    from pytensor.link.numba.cache import compile_numba_function_src
+
+    size, double, user_data = numba.types.uint64, numba.types.CPointer(numba.types.double), numba.types.voidptr
+    signature = (numba.types.int64(size, double, double, double, user_data) if source is LOGP_SOURCE
+                 else numba.types.int64(size, size, double, double, user_data))
+    name = source.split("def ", 1)[1].split("(", 1)[0]
+    env = {"__name__": __name__, "carray": numba.carray, "np": np, **sizes}
+    if inner is not None:
+        env["inner"] = inner
+    function = compile_numba_function_src(source, name, global_env=env, cache_key=key)
+    return numba.cfunc(signature, cache=key is not None)(function)
+
+
+def _cache_folder() -> Path:
+    from pytensor import config
+
+    return Path(config.base_compiledir) / "reportedly"
+
+
+def _read_layout(key: str) -> Layout | None:
+    try:
+        return Layout(**json.loads((_cache_folder() / f"{key}.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_layout(key: str, layout: Layout) -> None:
+    """Best effort and atomic: a cache that cannot be written only costs the next run its compile time."""
+    folder = _cache_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{key}.", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(asdict(layout), out)
+        os.replace(temporary, folder / f"{key}.json")
+    except OSError:
+        pass

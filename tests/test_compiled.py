@@ -1,0 +1,89 @@
+"""The compile cache: a compiled model is reused across processes, and only for exactly what it was built from."""
+
+import ctypes
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from reportedly import compiled as cache
+from reportedly.case import load_case
+from reportedly.design import build_design
+from reportedly.model import build_model
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    case = load_case(ROOT)
+    return case.spec, build_design(case)
+
+
+def logp_and_gradient(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Call a compiled model's log-density callback the way nutpie does."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    grad, logp = np.empty_like(x), np.empty(1)
+    pointer = ctypes.POINTER(ctypes.c_double)
+    status = compiled.compiled_logp_func.ctypes(
+        x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer), logp.ctypes.data_as(pointer),
+        ctypes.c_void_p(compiled.user_data.ctypes.data))
+    assert status == 0
+    return float(logp[0]), grad
+
+
+def test_cached_model_matches_the_pymc_model(shipped):
+    spec, design = shipped
+    model = build_model(spec, design)
+    compiled = cache.compile_design(spec, design)
+    point = compiled.initial_point_func(3)
+    logp, grad = logp_and_gradient(compiled, point)
+    reference = model.compile_logp(jacobian=True)
+    names, slices, shapes = compiled.shape_info
+    values = {name: point[where].reshape(shape) for name, where, shape in zip(names, slices, shapes)
+              if name in model.initial_point()}
+    assert len(values) == len(model.value_vars)
+    assert logp == pytest.approx(float(reference(values)), rel=1e-9)
+    assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+
+
+def test_a_second_process_loads_the_model_without_building_it(shipped):
+    spec, design = shipped
+    cache.compile_design(spec, design)  # fills the cache if an earlier test did not
+    script = (
+        "import sys, reportedly.model as m\n"
+        "m.build_model = None  # any attempt to build the model fails\n"
+        "from reportedly.case import load_case; from reportedly.design import build_design\n"
+        "from reportedly.compiled import compile_design\n"
+        "case = load_case(__import__('pathlib').Path(sys.argv[1]))\n"
+        "c = compile_design(case.spec, build_design(case)); print(c.n_dim)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.split()[-1]) == cache.compile_design(spec, design).n_dim
+
+
+def test_the_key_changes_with_the_claims_and_the_model_but_not_the_sampler(shipped):
+    spec, design = shipped
+    key = cache.model_key(spec, design)
+    moved = dataclasses.replace(design, log_lower=design.log_lower + 0.01)
+    more_draws = spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"draws": 10})})
+    wider = spec.model_copy(update={"errors": spec.errors.model_copy(update={"bias_sd": 0.2})})
+    assert cache.model_key(spec, moved) != key
+    assert cache.model_key(wider, design) != key
+    assert cache.model_key(more_draws, design) == key
+
+
+def test_a_layout_whose_callbacks_are_gone_is_compiled_again(shipped):
+    spec, design = shipped
+    key = cache.model_key(spec, design)
+    good = cache.compile_design(spec, design)
+    path = cache._cache_folder() / f"{key}.json"
+    layout = json.loads(path.read_text())
+    path.write_text(json.dumps({**layout, "logp_key": "not-in-the-cache", "expand_key": "nor-this"}))
+    again = cache.compile_design(spec, design)
+    point = good.initial_point_func(1)
+    assert logp_and_gradient(again, point)[0] == pytest.approx(logp_and_gradient(good, point)[0], rel=1e-12)
+    assert json.loads(path.read_text())["logp_key"] == layout["logp_key"]  # the entry is repaired
