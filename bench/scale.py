@@ -57,6 +57,7 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
     est = Estimates(tree["posterior"].to_dataset(), {"latest_report": end.isoformat()}, spec)
     d = diagnose(est.posterior[["realised", "sigma"]], tree["sample_stats"].to_dataset())
     return {"months_on_axis": len(MonthAxis(spec.time.start, spec.time.end).months),
+            "draws": spec.sampler.draws, "tune": spec.sampler.tune,
             "build_seconds": timings.build_seconds, "compile_seconds": timings.compile_seconds,
             "sampling_seconds": timings.sampling_seconds, "divergences": d.divergences,
             "min_ess_bulk": min(d.min_ess_bulk.values()),
