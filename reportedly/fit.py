@@ -1,18 +1,21 @@
-"""Run the sampler on a built model and judge the result. The only module that samples."""
+"""Run the sampler on a case's compiled model and judge the result. The only module that samples."""
 
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pymc as pm
 import xarray as xr
 
 from .compiled import compile_design
 from .design import Design
 from .spec import ModelSpec, SamplerSpec
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 log = logging.getLogger(__name__)
 
