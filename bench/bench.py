@@ -157,7 +157,7 @@ def render(results: dict) -> str:
         f"| of which: writing estimates and figures | {c['write_seconds']:.1f} s | {w['write_seconds']:.1f} s |",
         f"| min bulk ESS per second of sampling | {c['ess_per_sampling_second']:.0f} | {w['ess_per_sampling_second']:.0f} |",
         f"| min bulk ESS per second of wall time | {c['ess_per_wall_second']:.1f} | {w['ess_per_wall_second']:.1f} |", "",
-        f"- `import reportedly.estimate` (PyMC and friends): {results['import_seconds']:.1f} s",
+        f"- `import reportedly.estimate`: {results['import_seconds']:.1f} s",
         f"- `reportedly summary`: {results['summary_seconds']:.2f} s; `reportedly query ... --rating B`: "
         f"{results['query_seconds']:.2f} s (whole process)",
         f"- `reportedly check --sims {results['check']['sims']}` (plus leave-one-out and sensitivity refits): "
