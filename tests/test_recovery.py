@@ -24,7 +24,7 @@ def test_truth_lands_in_the_intervals():
     est = Estimates(tree["posterior"].to_dataset(), {"latest_report": case.latest_report.isoformat()}, spec)
     inside_90 = inside_99 = 0
     for h in spec.headlines:
-        end = case.latest_report if h.end == "latest_report" else h.end
+        end = est.headline_end(h)
         if h.quantity in spec.ratios:
             true_value = truth["realised"][design.ratios.index(h.quantity)]
         else:
