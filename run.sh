@@ -50,7 +50,7 @@ command="${1:-estimate}"
 [ $# -gt 0 ] && shift
 setup
 case "$command" in
-    estimate) "$VENV/bin/reportedly" estimate "$@" && "$VENV/bin/reportedly" summary ;;
+    estimate) exec "$VENV/bin/reportedly" estimate "$@" ;;
     test) exec "$VENV/bin/python" -m pytest "$@" ;;
     notebooks) exec "$VENV/bin/python" notebooks/build.py "$@" ;;
     bench) exec "$VENV/bin/python" bench/bench.py "$@" ;;

@@ -1,6 +1,7 @@
 """Benchmark: where the seconds go, cold and warm, against a plain PyMC script; and how the fit scales.
 
     ./run.sh bench [--runs 3] [--scale]      writes bench/results.json and bench/results.md
+    ./run.sh bench --only-seeds [--seeds N]  only the seed sweep (bench/seeds.py), merged into results.json
 
 Every figure is whole-process wall time of a fresh process unless named otherwise. "Cold" runs get an
 empty PyTensor/numba compile cache (a fresh base_compiledir); "warm" runs reuse one filled by a first run.
@@ -142,6 +143,38 @@ def scale(claims=(20, 200, 2_000, 20_000), months=(36, 120)) -> list[dict]:
     return rows
 
 
+def render_seeds(sweep: dict) -> list[str]:
+    rows, s = sweep["rows"], sweep["settings"]
+    rhat = sorted(r["worst_rhat"] for r in rows)
+    ess = sorted(r["worst_ess_bulk"] for r in rows)
+    quantile = lambda values, q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
+    failed = [r for r in rows if not r["passed"]]
+    ess_rate = statistics.median(r["worst_ess_bulk"] / r["sampling_seconds"] for r in rows)
+    lines = ["## Seed sweep", "",
+             f"`./run.sh bench --only-seeds --seeds {len(rows)}`: the shipped case, one compiled model, seeds 0 to "
+             f"{len(rows) - 1}, {s['chains']} chains × {s['draws']:,} draws after {s['tune']:,} tuning steps. "
+             f"**{len(rows) - len(failed)} of {len(rows)} seeds pass the gate.**", "",
+             "| over the seeds | worst R-hat of a seed | worst bulk ESS of a seed |", "|---|---:|---:|",
+             f"| best | {rhat[0]:.4f} | {ess[-1]:.0f} |",
+             f"| median | {quantile(rhat, 0.5):.4f} | {quantile(ess, 0.5):.0f} |",
+             f"| 95th percentile (R-hat) / 5th (ESS) | {quantile(rhat, 0.95):.4f} | {quantile(ess[::-1], 0.95):.0f} |",
+             f"| worst | {rhat[-1]:.4f} | {ess[0]:.0f} |", "",
+             f"- divergences: {sum(r['divergences'] for r in rows)} in all; sampling {statistics.median(r['sampling_seconds'] for r in rows):.1f} s "
+             f"per fit (median); worst bulk ESS per second of sampling {ess_rate:.0f} (median over seeds)",
+             "- quantities with the worst R-hat: " + ", ".join(f"{k} ({v})" for k, v in _counts(r["worst_rhat_of"] for r in rows)),
+             "- quantities with the worst ESS: " + ", ".join(f"{k} ({v})" for k, v in _counts(r["worst_ess_of"] for r in rows))]
+    if failed:
+        lines.append("- failed: " + "; ".join(f"seed {r['seed']} (R-hat {r['worst_rhat']:.4f} for {r['worst_rhat_of']}, "
+                                             f"ESS {r['worst_ess_bulk']:.0f} for {r['worst_ess_of']})" for r in failed))
+    return lines
+
+
+def _counts(values) -> list[tuple[str, int]]:
+    from collections import Counter
+
+    return Counter(values).most_common()
+
+
 def render(results: dict) -> str:
     w, c, p = results["estimate_warm"], results["estimate_cold"], results["plain_pymc_warm"]
     lines = [
@@ -166,6 +199,8 @@ def render(results: dict) -> str:
         f"ESS {p['min_ess_bulk']:.0f}, {p['ess_per_wall_second']:.1f} ESS per wall second; `reportedly estimate` "
         f"gets **{results['ess_per_wall_second_ratio']:.2f}×** that.",
     ]
+    if "seeds" in results:
+        lines += ["", *render_seeds(results["seeds"])]
     if "scale" in results:
         fitted = next(r for r in results["scale"] if r["wall_seconds"] is not None)
         lines += ["", "## Scale", "", "`./run.sh bench --only-scale`: synthetic cases (claims simulated from the model's prior; the shipped model's "
@@ -191,14 +226,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", action="store_true", help="also fit synthetic cases of 20 to 20,000 claims")
     parser.add_argument("--only-scale", action="store_true", help="only the scale curve (merged into results.json)")
+    parser.add_argument("--seeds", type=int, default=100, help="seeds in the seed sweep (default 100)")
+    parser.add_argument("--only-seeds", action="store_true", help="only the seed sweep (merged into results.json)")
     args = parser.parse_args()
     results_file = Path(__file__).parent / "results.json"
     previous = json.loads(results_file.read_text()) if results_file.exists() else {}
-    results = previous if args.only_scale else benchmark(args.runs)
+    results = previous if args.only_scale or args.only_seeds else benchmark(args.runs)
     if args.scale or args.only_scale:
         results["scale"] = scale()
     elif "scale" in previous:
         results["scale"] = previous["scale"]  # the last scale curve stays until it is measured again
+    if not args.only_scale:
+        from seeds import sweep
+
+        results["seeds"] = sweep(ROOT, args.seeds)
     results_file.write_text(json.dumps(results, indent=1))
     (Path(__file__).parent / "results.md").write_text(render(results))
     print(render(results))

@@ -11,7 +11,7 @@ from .claims import Evidence, load_evidence
 from .errors import InputError, Problem, ReportedlyError, did_you_mean
 from .schema import ClaimKind
 from .spec import ModelSpec, load_spec, spec_digest
-from .timeaxis import MonthAxis
+from .timeaxis import MonthAxis, OutsideAxis
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,35 @@ class Case:
         sampler = self.spec.sampler.model_copy(update=settings)
         return dataclasses.replace(self, spec=self.spec.model_copy(update={"sampler": sampler}))
 
+    def origin_ratings(self) -> dict[str, str]:
+        """The Admiralty letter of every origin a claim names."""
+        return {c.origin: self.evidence.sources[c.origin].rating for c in self.evidence.claims}
+
     def fingerprint(self) -> dict[str, str]:
         """What a fit depends on, recorded with it and compared on load."""
         return {"claims_hash": self.evidence.digest(), "spec_hash": spec_digest(self.spec_text)}
+
+
+def is_case_folder(folder: Path) -> bool:
+    return (folder / "seeds").is_dir() and (folder / "models").is_dir()
 
 
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above `start` holding both seeds/ and models/."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "seeds").is_dir() and (folder / "models").is_dir():
+        if is_case_folder(folder):
             return folder
     raise ReportedlyError(f"no case folder (with seeds/ and models/) at or above {here}; use --root DIR")
+
+
+def check_root(root: Path) -> Path:
+    """A folder named with --root, which must be a case folder."""
+    root = root.resolve()
+    if not is_case_folder(root):
+        what = "does not exist" if not root.exists() else "is not a folder" if not root.is_dir() else "has no seeds/ and models/ inside"
+        raise ReportedlyError(f"--root {root} {what}; give the case folder that holds seeds/ and models/")
+    return root
 
 
 def case_names(root: Path) -> list[str]:
@@ -63,9 +80,11 @@ def case_names(root: Path) -> list[str]:
 def load_case(root: Path, name: str | None = None) -> Case:
     """Load models/<name>.toml and seeds/ under `root`, and check the claims fit the model."""
     names = case_names(root)
+    if not names:
+        raise ReportedlyError(f"{root / 'models'} holds no model files; write models/<case>.toml (see the shipped one)")
     if name is None:
         if len(names) != 1:
-            raise ReportedlyError(f"name a case: models/ holds {', '.join(names) or 'no model files'}")
+            raise ReportedlyError(f"name a case: models/ holds {', '.join(names)}")
         name = names[0]
     if name not in names:
         raise ReportedlyError(f"no model file models/{name}.toml{did_you_mean(name, names)}")
@@ -98,8 +117,8 @@ def check_claims_against_spec(case: Case) -> list[Problem]:
         elif c.kind == ClaimKind.conversion and by_id[c.basis].value is None:
             problems.append(Problem(file, f"basis '{c.basis}' has no single printed value", c.id, "basis"))
         if not is_ratio:
-            for day in (c.window.start, c.window.end):
-                if day is not None and not axis.start <= day < axis.stop:
-                    problems.append(Problem(file, f"window date {day} is outside the model's time axis "
-                                                  f"{axis.start}..{axis.stop - dt.timedelta(days=1)}", c.id, "window"))
+            try:
+                axis.window(c.window.start, c.window.end)
+            except OutsideAxis as exc:
+                problems.append(Problem(file, f"window date {exc}; {exc.fix(case.name)}", c.id, "window"))
     return problems

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pandas as pd
 
 from .case import Case
 from .errors import ReportedlyError
+from .files import atomic_write
 from .report import number
 from .validation import (
     COVERAGE_LEVELS,
@@ -81,22 +80,16 @@ def write_check(case: Case, results: CheckResults) -> Path:
     payload = json.dumps(stamp | {k: v.to_dict("records") for k, v in tables.items()}, indent=1, default=str)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(folder / "validation.json", payload)
-        _atomic_write(folder / "validation.md", render_validation(case, results, stamp))
     except OSError as exc:
         raise ReportedlyError(f"cannot write validation to {folder}: {exc.strerror or exc}") from None
+    for name, text in (("validation.json", payload), ("validation.md", render_validation(case, results, stamp))):
+        atomic_write(folder / name, lambda path, text=text: path.write_text(text, encoding="utf-8"))
     return folder / "validation.md"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def too_few_simulations(coverage: pd.DataFrame) -> bool:
+    """Whether the 90% coverage band is so wide (wider than 0.80 to 1.00) that only gross miscalibration shows."""
+    return bool((coverage["band_90_low"] < 0.8).any())
 
 
 def _interval(row, lo: str, hi: str) -> str:
@@ -133,7 +126,10 @@ def render_validation(case: Case, results: CheckResults, stamp: dict) -> str:
         "windows, sources, wording and precision, a refit, and the truth's place in the posterior. Coverage should "
         "match the nominal level within the binomial band (family-wise 95% over all checks); rank-uniformity "
         f"p-values are chi-square tests over {10} bins. {divergent} of {s.sims} refits had divergences. "
-        f"**{'All coverages are inside their bands.' if results.calibrated else 'Some coverage is OUTSIDE its band.'}**", "",
+        f"**{'All coverages are inside their bands.' if results.calibrated else 'Some coverage is OUTSIDE its band.'}**"
+        + (f" With {s.sims} simulations the bands are wide (90% band {cov['band_90_low'].min():.2f}–"
+           f"{cov['band_90_high'].max():.2f}): this can catch only gross miscalibration; run `--sims 200` to tell."
+           if too_few_simulations(cov) else ""), "",
         "| headline | 50% coverage (± se) | band | 90% coverage (± se) | band | rank p |",
         "|---|---:|---:|---:|---:|---:|",
     ]

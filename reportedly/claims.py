@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InputError, Problem, did_you_mean, problems_from_validation
+from .quotes import figures_in, matches_a_figure, near_verbatim
 from .schema import Claim, ClaimsFile, Source
 
 
@@ -53,13 +54,26 @@ class RelayDifference:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so an impossible date gets a validation message, not a crash."""
+    """SafeLoader that leaves dates as text, so an impossible date gets a validation message, not a crash,
+    and refuses a key given twice in one mapping, which YAML would otherwise settle silently by the last."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is given twice (first at line {seen[key] + 1}); keep one",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
 
 
 _Loader.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> object:
@@ -72,7 +86,8 @@ def _read_yaml(path: Path, problems: list[Problem]) -> object:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problems.append(Problem(str(path), f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}"))
     except OSError as exc:
-        problems.append(Problem(str(path), f"cannot be read: {exc.strerror}"))
+        problems.append(Problem(str(path), f"cannot be read ({exc.strerror}); it must be a text file "
+                                           "(not a folder or a broken link)"))
     return None
 
 
@@ -102,6 +117,9 @@ def load_articles(folder: Path) -> tuple[dict[str, str], list[Problem]]:
             articles[path.name] = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             problems.append(Problem(str(path), f"is not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        except OSError as exc:
+            problems.append(Problem(str(path), f"cannot be read ({exc.strerror}); an article must be a text file "
+                                               "(not a folder or a broken link)"))
     return articles, problems
 
 
@@ -110,6 +128,10 @@ def _parse_claims_file(path: Path, problems: list[Problem]) -> list[Claim]:
     if raw is None:
         if not any(p.file == str(path) for p in problems):
             problems.append(Problem(str(path), "is empty; expected 'article', 'report_date' and 'claims'"))
+        return []
+    if not isinstance(raw, dict):
+        problems.append(Problem(str(path), f"expected a mapping with 'article', 'report_date' and 'claims' at the top, "
+                                          f"got a {type(raw).__name__}; list the claims under 'claims:'"))
         return []
     try:
         header = ClaimsFile.model_validate(raw)
@@ -146,7 +168,9 @@ def _cross_check(
             if c.article not in articles:
                 problems.append(Problem(file, f"no article '{c.article}' in seeds/articles{did_you_mean(c.article, articles)}", c.id, "article"))
             elif c.quote not in articles[c.article]:
-                problems.append(Problem(file, f"quote not found verbatim in {c.article}", c.id, "quote"))
+                problems.append(Problem(file, _quote_not_found(c.quote, c.article, articles[c.article]), c.id, "quote"))
+            else:
+                problems.extend(Problem(file, message, c.id, field) for field, message in _figures_against_quote(c))
             for field, key in [("origin", c.origin), *(("relay", r) for r in c.relay)]:
                 if key not in sources:
                     problems.append(Problem(file, f"unknown source '{key}'{did_you_mean(key, sources)}; add it to seeds/sources.yaml", c.id, field))
@@ -163,6 +187,27 @@ def _cross_check(
                 ids[1], "use",
             ))
     return problems
+
+
+def _quote_not_found(quote: str, article: str, text: str) -> str:
+    message = f"quote not found verbatim in {article}"
+    near = near_verbatim(quote, text)
+    if near is not None:
+        message += (f"; it differs from the article only in quotation marks, apostrophes, dashes or spacing. "
+                    f"Copy the article's text: {near!r}")
+    return message
+
+
+def _figures_against_quote(claim: Claim) -> list[tuple[str, str]]:
+    """A printed figure must be one the quote prints (a 100x typo is caught here); quotes without figures pass."""
+    printed = figures_in(claim.quote)
+    if not printed:
+        return []
+    shown = ", ".join(f"{f:,.10g}" for f in dict.fromkeys(printed))
+    return [(field, f"{value:,.10g} is not a figure the quote prints (it prints {shown}); "
+                    "correct the figure or the quote")
+            for field in ("value", "low", "high")
+            if (value := getattr(claim, field)) is not None and not matches_a_figure(value, printed)]
 
 
 def load_evidence(seeds: Path) -> Evidence:

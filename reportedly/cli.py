@@ -11,7 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .case import Case, find_root, load_case
+from .case import Case, check_root, find_root, load_case
 from .claims import relay_differences
 from .errors import InputError, ReportedlyError
 
@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _case(args) -> Case:
-    root = args.root.resolve() if args.root else find_root()
+    root = check_root(args.root) if args.root else find_root()
     return load_case(root, args.case)
 
 
@@ -146,8 +146,9 @@ def cmd_sources(args) -> int:
 
 def cmd_estimate(args) -> int:
     from .estimate import run_estimate
-    from .report import headline_lines
-    from .summary import headline_table
+    from .posterior import stale_validation
+    from .report import number, render_summary_text
+    from .summary import unreconciled
 
     case = _case(args)
     print(f"fitting {case.name}: {len(case.evidence.used)} claims, {case.spec.sampler.chains} chains ...", file=sys.stderr)
@@ -164,12 +165,17 @@ def cmd_estimate(args) -> int:
                   "--allow-unconverged writes the estimates marked NOT CONVERGED.", file=sys.stderr)
             return 1
     print(f"wrote {result.written}", file=sys.stderr)
-    print("\n".join(headline_lines(headline_table(result.estimates))))
+    warnings = [w for w in [stale_validation(result.written, case.fingerprint())] if w]
+    for row in unreconciled(result.tables.claims).itertuples():
+        warnings.append(f"claim {row.id} ({row.printed} {row.quantity}, {row.origin}) is hard to reconcile with the rest "
+                        f"of the evidence: its source would print {number(row.pred_q05)} – {number(row.pred_q95)} "
+                        f"(90%), tail probability {row.p_tail:.3f}. Check its figure, window and qualifier.")
+    print(render_summary_text(result.estimates, result.tables.headlines, result.tables.sources, warnings))
     return 1 if failures else 0
 
 
 def cmd_check(args) -> int:
-    from .check import CheckSettings, run_check, write_check
+    from .check import CheckSettings, run_check, too_few_simulations, write_check
 
     case = _case(args)
     settings = CheckSettings(args.sims, args.draws, args.tune, args.chains, args.seed)
@@ -191,17 +197,22 @@ def cmd_check(args) -> int:
     for _, r in results.coverage.iterrows():
         print(f"SBC {r['headline']:28} 50%: {r['coverage_50']:.2f}  90%: {r['coverage_90']:.2f}"
               f"{'' if r['ok_50'] and r['ok_90'] else '  OUTSIDE BAND'}")
+    if too_few_simulations(results.coverage):
+        print(f"note: {settings.sims} simulations can catch only gross miscalibration (the 90% band reaches below "
+              f"{results.coverage['band_90_low'].min():.2f}); run --sims 200 to tell")
     return 0 if results.calibrated else 1
 
 
 def _load_saved(args):
-    from .posterior import load_estimates, staleness
+    from .posterior import load_estimates, stale_validation, staleness
 
     case = _case(args)
     est = load_estimates(case.estimates_dir)
     warnings = staleness(est, case.fingerprint())
     if warnings:
         warnings.append(f"re-run 'reportedly estimate {case.name}' to refresh")
+    elif stale := stale_validation(case.estimates_dir, case.fingerprint()):
+        warnings.append(stale)
     if not est.converged:
         warnings.append("these estimates did NOT pass the diagnostics gate")
     for w in warnings:
@@ -236,7 +247,6 @@ def cmd_plot(args) -> int:
 
 
 def cmd_query(args) -> int:
-    from .posterior import quantiles
     from .report import number
 
     case, est, _ = _load_saved(args)
@@ -246,22 +256,16 @@ def cmd_query(args) -> int:
         rows = [{"quantity": args.quantity, "start": args.start, "end": args.end, "rating": args.rating}]
     else:
         raise ReportedlyError("query needs a QUANTITY or --batch FILE.csv")
-    answers = []
-    for row in rows:
-        total = est.draws_of(row["quantity"], row["start"], row["end"])
-        report = est.report_draws(total, row["rating"]) if row["rating"] else None
-        answers.append({
-            "quantity": row["quantity"],
-            "start": row["start"].isoformat() if row["start"] else None,
-            "end": (row["end"] or est.latest_report).isoformat() if row["quantity"] not in est.spec.ratios else None,
-            "rating": row["rating"],
-            "total": quantiles(total),
-            "report": quantiles(report) if report is not None else None,
-        })
+    answers = [_answer(est, row) for row in rows]
+    if not args.batch and "error" in answers[0]:
+        raise ReportedlyError(answers[0]["error"])
+    failed = [a for a in answers if "error" in a]
     if args.json:
         print(json.dumps(answers if args.batch else answers[0], indent=2))
-        return 0
-    for a in answers:
+    for a in [] if args.json else answers:
+        if "error" in a:
+            print(f"line {a['line']}: {a['error']}")
+            continue
         window = f"{a['start'] or 'onset'} to {a['end']}" if a["end"] else "(ratio)"
         t = a["total"]
         print(f"{a['quantity']} {window}: median {number(t['0.5'])}, 50% {number(t['0.25'])} – {number(t['0.75'])}, "
@@ -270,31 +274,55 @@ def cmd_query(args) -> int:
             r = a["report"]
             print(f"  a new {a['rating']}-rated report would print: median {number(r['0.5'])}, "
                   f"90% {number(r['0.05'])} – {number(r['0.95'])}")
+    if failed:
+        print(f"error: {len(failed)} of {len(answers)} rows could not be answered "
+              f"(lines {', '.join(str(a['line']) for a in failed)}); see each row's error", file=sys.stderr)
+        return 2
     return 0
 
 
+def _answer(est, row: dict) -> dict:
+    """One query row answered, or the row with an 'error' saying why it cannot be."""
+    from .posterior import quantiles
+
+    answer = {key: row[key] for key in ("line",) if key in row}
+    if "error" in row:
+        return answer | {"error": row["error"]}
+    is_ratio = row["quantity"] in est.spec.ratios
+    answer |= {"quantity": row["quantity"], "start": row["start"].isoformat() if row["start"] else None,
+               "end": None if is_ratio else (row["end"] or est.latest_report).isoformat(), "rating": row["rating"]}
+    try:
+        total = est.draws_of(row["quantity"], row["start"], row["end"])
+    except ReportedlyError as exc:
+        return answer | {"error": str(exc)}
+    report = est.report_draws(total, rating=row["rating"]) if row["rating"] else None
+    return answer | {"total": quantiles(total), "report": quantiles(report) if report is not None else None}
+
+
 def _read_batch(path: Path) -> list[dict]:
+    """The rows of a batch file; a row that cannot be read carries an 'error' instead."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None or set(reader.fieldnames) != {"quantity", "start", "end", "rating"}:
                 raise ReportedlyError(f"{path}: expected CSV columns quantity,start,end,rating; got {reader.fieldnames}")
             records = list(reader)
-    except OSError as exc:
-        raise ReportedlyError(f"{path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportedlyError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     rows = []
     for line, record in enumerate(records, start=2):
+        rating = (record["rating"] or "").strip() or None
         try:
-            rows.append({
-                "quantity": record["quantity"].strip(),
-                "start": dt.date.fromisoformat(record["start"]) if record["start"].strip() else None,
-                "end": dt.date.fromisoformat(record["end"]) if record["end"].strip() else None,
-                "rating": record["rating"].strip() or None,
-            })
+            start, end = (dt.date.fromisoformat(record[k].strip()) if (record[k] or "").strip() else None
+                          for k in ("start", "end"))
         except ValueError:
-            raise ReportedlyError(f"{path}: line {line}: dates must be YYYY-MM-DD or empty") from None
-        if rows[-1]["rating"] not in (None, *"ABCDEF"):
-            raise ReportedlyError(f"{path}: line {line}: rating must be one of A-F or empty, got {rows[-1]['rating']!r}")
+            rows.append({"line": line, "error": f"{path}: line {line}: dates must be YYYY-MM-DD or empty"})
+            continue
+        if rating not in (None, *"ABCDEF"):
+            rows.append({"line": line, "error": f"{path}: line {line}: rating must be one of A-F or empty, got {rating!r}"})
+            continue
+        rows.append({"line": line, "quantity": (record["quantity"] or "").strip(), "start": start, "end": end,
+                     "rating": rating})
     return rows
 
 

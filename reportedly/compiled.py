@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import pickle
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -64,6 +66,7 @@ def reportedly_expand(dim, expanded, x_, out_, user_data_):
 """
 
 LIBRARIES = ("pymc", "pytensor", "numba", "nutpie", "numpy")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,19 +87,64 @@ class Layout:
 
 
 def compile_design(spec: ModelSpec, design: Design):
-    """The compiled nutpie model for these claims under this model file, from the cache when possible."""
+    """The compiled nutpie model for these claims under this model file, always as loaded from the cache.
+
+    A model not yet cached is built, compiled and cached by a child process, then loaded here like any cached
+    one: numba's fresh and cached machine code differ in floating point, and a seed must give the same draws
+    whether or not this process compiled the model. Only if the child cannot cache it is it compiled here.
+    """
     key = model_key(spec, design)
+    compiled = _load_cached(key)
+    if compiled is None:
+        _compile_in_child(spec, design, key)
+        compiled = _load_cached(key)
+    if compiled is None:
+        from .model import build_model
+
+        log.info("the compiled model could not be cached; compiling it in this process")
+        compiled, layout = _compile(build_model(spec, design))
+        if layout is not None:
+            _write_layout(key, layout)
+    return compiled
+
+
+def _load_cached(key: str):
     layout = _read_layout(key)
-    if layout is not None:
-        compiled = _load(layout)
-        if compiled is not None:
-            return compiled
+    compiled = _load(layout) if layout is not None else None
+    if compiled is not None:
+        log.info("compiled model loaded from the cache (%s)", key[:12])
+    return compiled
+
+
+def _compile_in_child(spec: ModelSpec, design: Design, key: str) -> None:
+    """Build, compile and cache the model in a separate process (see `compile_design`)."""
+    with tempfile.TemporaryDirectory(prefix="reportedly-compile-") as folder:
+        job = Path(folder) / "job.pickle"
+        job.write_bytes(pickle.dumps((spec, design, key)))
+        done = subprocess.run([sys.executable, "-m", __name__, str(job)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        log.info("compiling in a child process failed (exit %s): %s", done.returncode, done.stderr[-2000:])
+
+
+def _compile_and_cache(job: Path) -> None:
     from .model import build_model
 
-    compiled, layout = _compile(build_model(spec, design))
+    spec, design, key = pickle.loads(job.read_bytes())
+    _, layout = _compile(build_model(spec, design))
     if layout is not None:
         _write_layout(key, layout)
-    return compiled
+
+
+def logp_at(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """The log density and its gradient at the unconstrained point `x`, called as nutpie calls them."""
+    import ctypes
+
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    grad, logp = np.empty_like(x), np.empty(1)
+    pointer = ctypes.POINTER(ctypes.c_double)
+    compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
+                                       logp.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
+    return float(logp[0]), grad
 
 
 def model_key(spec: ModelSpec, design: Design) -> str:
@@ -204,7 +252,7 @@ def _callback(source: str, key: str | None, inner=None, **sizes: int):
     signature = (numba.types.int64(size, double, double, double, user_data) if source is LOGP_SOURCE
                  else numba.types.int64(size, size, double, double, user_data))
     name = source.split("def ", 1)[1].split("(", 1)[0]
-    env = {"__name__": __name__, "carray": numba.carray, "np": np, **sizes}
+    env = {"__name__": "reportedly.compiled", "carray": numba.carray, "np": np, **sizes}
     if inner is not None:
         env["inner"] = inner
     function = compile_numba_function_src(source, name, global_env=env, cache_key=key)
@@ -235,3 +283,7 @@ def _write_layout(key: str, layout: Layout) -> None:
         os.replace(temporary, folder / f"{key}.json")
     except OSError:
         pass
+
+
+if __name__ == "__main__":
+    _compile_and_cache(Path(sys.argv[1]))

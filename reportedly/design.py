@@ -52,8 +52,8 @@ def build_design(case: Case) -> Design:
     claims = case.evidence.used
     by_id = {c.id: c for c in case.evidence.claims}
     quantities, ratios = spec.quantities, list(spec.ratios)
-    # Every origin in the registry that any claim names, so unused claims can be predicted too.
-    sources = sorted({c.origin for c in case.evidence.claims})
+    # Only origins of used claims have an error scale to learn; any other is predicted as a new source of its rating.
+    sources = sorted({c.origin for c in claims})
     rows, rules, figures = [], [], []
     for c in claims:
         conversion = c.kind == ClaimKind.conversion

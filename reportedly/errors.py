@@ -61,6 +61,10 @@ def problems_from_validation(
         else:
             message = detail["msg"].removeprefix("Value error, ")
             if "input" in detail and detail["type"] not in {"value_error", "assertion_error"}:
-                message += f" (got {detail['input']!r})"
+                message += f" (got {_shortened(repr(detail['input']))})"
         problems.append(Problem(file, message, claim, field))
     return problems
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -15,12 +15,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from . import __version__
 from .case import Case
 from .design import build_design
 from .errors import ReportedlyError
+from .files import check_writable, make_shareable
 from .fit import Diagnostics, Timings, diagnose, sample
 from .posterior import POSTERIOR_FILE, Estimates
 from .plots import write_figures
@@ -36,12 +38,22 @@ LIBRARIES = ["pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray"]
 
 
 @dataclass(frozen=True)
+class Tables:
+    """What summary.csv, sources_fit.csv and claims_fit.csv hold, from the estimates as saved."""
+
+    headlines: pd.DataFrame
+    sources: pd.DataFrame
+    claims: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class EstimateResult:
     estimates: Estimates
     diagnostics: Diagnostics
     timings: Timings
     written: Path | None
     write_seconds: float
+    tables: Tables | None = None
 
     def report(self) -> dict:
         """Phase timings and sampling efficiency, for logs and the benchmark."""
@@ -66,7 +78,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
         "spec": case.spec_text,
         "claims_used": ",".join(design.claim_ids),
         "latest_report": case.latest_report.isoformat(),
-        "source_ratings": json.dumps({s: case.evidence.sources[s].rating for s in design.sources}),
+        "source_ratings": json.dumps(case.origin_ratings()),
         "claims_per_source": json.dumps(dict(claims_per_source)),
         "sampler": json.dumps(case.spec.sampler.model_dump() | {"random_seed": seed, "backend": "nutpie/numba"}),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -85,15 +97,16 @@ def reported_quantities(est: Estimates) -> xr.Dataset:
 
 def run_estimate(case: Case, seed: int | None = None, progress: bool = False, allow_unconverged: bool = False) -> EstimateResult:
     """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none)."""
+    check_writable(case.estimates_dir)
     est, diagnostics, timings = fit_case(case, seed, progress)
     if not diagnostics.passed and not allow_unconverged:
         return EstimateResult(est, diagnostics, timings, None, 0.0)
     started = time.perf_counter()
-    write_estimates(case.estimates_dir, est, case)
-    return EstimateResult(est, diagnostics, timings, case.estimates_dir, time.perf_counter() - started)
+    tables = write_estimates(case.estimates_dir, est, case)
+    return EstimateResult(est, diagnostics, timings, case.estimates_dir, time.perf_counter() - started, tables)
 
 
-def write_estimates(folder: Path, est: Estimates, case: Case) -> None:
+def write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
     """Write every file into a temporary folder beside `folder`, then swap it in.
 
     A run killed at any point leaves the previous estimates readable; what it left behind (a hidden
@@ -103,17 +116,20 @@ def write_estimates(folder: Path, est: Estimates, case: Case) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)
         _clear_interrupted(folder)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.staging.", dir=folder.parent))
+        make_shareable(staging)
     except OSError as exc:
         raise ReportedlyError(f"cannot write estimates under {folder.parent}: {exc.strerror or exc}") from None
     try:
         # Validation results (from `reportedly check`, stamped with the claims they ran on) are carried over.
         for kept in folder.glob(f"{VALIDATION_PREFIX}*") if folder.exists() else ():
             shutil.copy2(kept, staging / kept.name)
-        _write_files(staging, est, case)
+        tables = _write_files(staging, est, case)
         _swap_in(staging, folder)
-    except OSError as exc:
+        return tables
+    except (OSError, ReportedlyError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise ReportedlyError(f"cannot write estimates to {folder}: {exc.strerror or exc}; "
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ReportedlyError(f"cannot write estimates to {folder}: {reason}; "
                               "the previous estimates are unchanged") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -129,7 +145,7 @@ def _clear_interrupted(folder: Path) -> None:
         shutil.rmtree(abandoned, ignore_errors=True)
 
 
-def _write_files(staging: Path, est: Estimates, case: Case) -> None:
+def _write_files(staging: Path, est: Estimates, case: Case) -> Tables:
     posterior = est.posterior.astype(np.float32).assign_attrs(est.attrs)
     encoding = {name: {"zlib": True, "complevel": 6} for name in posterior.data_vars}
     posterior.to_netcdf(staging / POSTERIOR_FILE, engine="h5netcdf", encoding=encoding)
@@ -143,6 +159,7 @@ def _write_files(staging: Path, est: Estimates, case: Case) -> None:
     sources.to_csv(staging / "sources_fit.csv", index=False, float_format="%.6g")
     (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims), encoding="utf-8")
     write_figures(staging, saved, list(case.evidence.claims), claims)
+    return Tables(headlines, sources, claims)
 
 
 def _swap_in(staging: Path, folder: Path) -> None:

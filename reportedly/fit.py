@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from .compiled import compile_design
+from .compiled import compile_design, logp_at
 from .design import Design
+from .errors import ReportedlyError
 from .spec import ModelSpec, SamplerSpec
 
 if TYPE_CHECKING:
@@ -63,11 +64,48 @@ def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False,
     """
     t0 = time.perf_counter()
     compiled = compile_design(spec, design)
+    check_starting_points(compiled, spec, design, seed)
     t1 = time.perf_counter()
     tree = sample_compiled(compiled, spec.sampler, seed, progress)
     t2 = time.perf_counter()
     log.info("compiled in %.1f s, sampled in %.1f s", t1 - t0, t2 - t1)
     return tree, Timings(build_seconds, t1 - t0, t2 - t1)
+
+
+def check_starting_points(compiled, spec: ModelSpec, design: Design, seed: int) -> None:
+    """Refuse to sample from a point where the log density or its gradient is not finite, naming the claims
+    responsible: the sampler would otherwise fail deep inside, or crash, naming nothing."""
+    for chain in range(spec.sampler.chains):
+        point = compiled.initial_point_func(seed + chain)
+        logp, grad = logp_at(compiled, point)
+        if np.isfinite(logp) and np.all(np.isfinite(grad)):
+            continue
+        culprits = claims_not_finite(spec, design, compiled, point)
+        which = (f"claim(s) {', '.join(culprits)}: their printed figures are beyond what the model can represent"
+                 if culprits else "no single claim: check the priors in the model file")
+        raise ReportedlyError(f"the model's log density is not finite at its starting point, because of {which}; "
+                              "correct them (reportedly claims --check) and fit again. Nothing was sampled.")
+
+
+def claims_not_finite(spec: ModelSpec, design: Design, compiled, point: np.ndarray) -> list[str]:
+    """The claims whose log-likelihood is not finite at `point`; failing those, the claims whose gradient is not."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from .model import build_model
+
+    model = build_model(spec, design)
+    names, slices, shapes = compiled.shape_info
+    values = {name: point[where].reshape(shape) for name, where, shape in zip(names, slices, shapes)
+              if name in {v.name for v in model.value_vars}}
+    pointwise = model.logp(vars=[model["claims"]], sum=False)[0]
+    gradient = pt.jacobian(pointwise, model.value_vars, vectorize=True)
+    evaluate = pytensor.function(model.value_vars, [pointwise, *gradient], on_unused_input="ignore", mode="FAST_COMPILE")
+    logp, *jacobians = evaluate(*(values[v.name] for v in model.value_vars))
+    bad = ~np.isfinite(logp)
+    for jacobian in jacobians if not bad.any() else ():
+        bad |= ~np.isfinite(jacobian.reshape(len(logp), -1)).all(axis=1)
+    return [claim for claim, flagged in zip(design.claim_ids, bad) if flagged]
 
 
 @dataclass(frozen=True)

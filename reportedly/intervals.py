@@ -1,8 +1,12 @@
-"""What a printed qualifier means: the interval in which the source's own estimate lies."""
+"""What a printed figure means, in one place: the interval its wording asserts about the source's own estimate,
+the figure a source with a given estimate prints (its inverse, for simulation), and how a source's estimate
+departs from the truth (the error law the likelihood in likelihood.py integrates)."""
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from .schema import Claim, ClaimKind, Qualifier
 from .spec import IntervalRule
@@ -56,3 +60,34 @@ def claim_interval(claim: Claim, rules: dict[Qualifier, IntervalRule], basis: Cl
         lo, hi = printed_interval(claim.value, "rounding")
         return lo / basis.value, hi / basis.value
     return printed_interval(claim.value or 0.0, rules[claim.qualifier], claim.low, claim.high)
+
+
+def printed_bounds(estimate: float, rule: str, figures: int) -> tuple[float, float]:
+    """What a source whose own estimate is `estimate` prints with `figures` significant figures, read back as an
+    interval under `rule`."""
+    step = 10.0 ** (math.floor(math.log10(estimate)) - figures + 1)
+    match rule:
+        case "rounding" | "exact" | "interval":
+            printed = round(estimate / step) * step
+            return printed - step / 2, printed + step / 2
+        case "lower":
+            return math.floor(estimate / step) * step, math.inf
+        case "lower_stepped":
+            printed = math.floor(estimate / step) * step
+            return printed, printed + step
+        case "upper":
+            return 0.0, math.ceil(estimate / step) * step
+        case "upper_stepped":
+            printed = math.ceil(estimate / step) * step
+            return printed - step, printed
+    raise ValueError(f"unknown rule {rule!r}")
+
+
+def source_estimates(truth: np.ndarray, bias: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Draws of a source's own estimate of `truth`: truth * exp(bias + sigma * t2), the error law of the model."""
+    return truth * np.exp(bias + sigma * rng.standard_t(2, size=np.shape(truth)))
+
+
+def direction(rule: IntervalRule) -> int:
+    """Which way a figure printed under `rule` points: +1 for 'more than', -1 for 'as many as', 0 otherwise."""
+    return 1 if rule.startswith("lower") else -1 if rule.startswith("upper") else 0

@@ -41,8 +41,3 @@ def interval_logp(value, mu, sigma, log_lower, log_upper, weight):
     a = (log_lower - mu) / sigma
     b = (log_upper - mu) / sigma
     return weight * _interval_logp(a, b, pt) + 0 * value
-
-
-def student_t2_draws(rng: np.random.Generator, size) -> np.ndarray:
-    """Draws of the standardised source error."""
-    return rng.standard_t(2, size=size)

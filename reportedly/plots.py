@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -15,14 +13,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
-from .intervals import claim_interval  # noqa: E402
+from .errors import ReportedlyError  # noqa: E402
+from .files import atomic_write  # noqa: E402
+from .intervals import claim_interval, direction  # noqa: E402
 from .posterior import Estimates  # noqa: E402
 from .report import number  # noqa: E402
-from .schema import Claim, ClaimKind, Qualifier  # noqa: E402
+from .schema import Claim, ClaimKind  # noqa: E402
 from .timeaxis import window_totals  # noqa: E402
-
-UP = {Qualifier.more_than, Qualifier.at_least}
-DOWN = {Qualifier.as_many_as, Qualifier.up_to}
 
 
 def _log_scale(ax, which: str) -> None:
@@ -38,18 +35,26 @@ def _colours(origins) -> dict[str, tuple]:
     return {origin: cmap(i % 10) for i, origin in enumerate(sorted(set(origins)))}
 
 
-def cumulative_figure(est: Estimates, claims: list[Claim], quantities=("shells", "containers", "troops")):
+def cumulative_figure(est: Estimates, claims: list[Claim]):
     """Cumulative totals over time with 50% and 90% bands, and every claim at its date in its qualifier's style.
+
+    One panel per quantity with a monthly flow that any count claim is about, in the model file's order.
 
     Cumulative claims sit at their as-of date. A claim about a period is drawn at the period's end as the
     posterior median cumulative at its start plus the printed figure. Hollow markers: claims not used
     (relays, sums). Arrows: 'more than' points up, 'as many as' down.
     """
+    claimed = {c.quantity for c in claims if c.kind == ClaimKind.count}
+    quantities = [q for q in est.spec.quantities if q in claimed] or est.spec.quantities
     claims = [c for c in claims if c.kind == ClaimKind.count and c.quantity in quantities]
     colours = _colours(c.origin for c in claims)
     months = [np.datetime64(m) for m in est.axis.months] + [np.datetime64(est.axis.stop)]
-    fig, axes = plt.subplots(len(quantities), 1, figsize=(9, 3.4 * len(quantities)), sharex=True)
-    for ax, quantity in zip(np.atleast_1d(axes), quantities):
+    columns = 1 if len(quantities) <= 3 else 2
+    rows = -(-len(quantities) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(9 * columns, 3.4 * rows), sharex=True, squeeze=False)
+    for ax in axes.ravel()[len(quantities):]:
+        ax.axis("off")
+    for ax, quantity in zip(axes.ravel(), quantities):
         flow = est.posterior["flow"].sel(quantity=quantity).values
         cumulative = np.concatenate([np.zeros(flow.shape[:-1] + (1,)), np.cumsum(flow, axis=-1)], axis=-1)
         flat = cumulative.reshape(-1, cumulative.shape[-1])
@@ -62,27 +67,31 @@ def cumulative_figure(est: Estimates, claims: list[Claim], quantities=("shells",
                 continue
             start = 0.0
             if c.window.start is not None and c.window.kind == "period":
-                k0, f0, _, _ = est.axis.window(c.window.start, c.window.start)
+                try:
+                    k0, f0, _, _ = est.axis.window(c.window.start, c.window.end)
+                except ValueError:  # an unused claim outside the axis
+                    continue
                 start = float(np.median(window_totals(flow, 0, 0.0, k0, f0)))
             lower, upper = claim_interval(c, est.spec.qualifiers)
             x = np.datetime64(c.window.end)
             y = start + (c.value if c.value is not None else np.sqrt(c.low * c.high))
             style = dict(color=colours[c.origin], mfc=colours[c.origin] if c.use else "none", ms=7, zorder=3)
-            if c.qualifier in UP:
+            pointing = direction(est.spec.qualifiers[c.qualifier])
+            if pointing > 0:
                 ax.annotate("", xy=(x, y * 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin]))
                 ax.plot(x, y, "^", **style)
-            elif c.qualifier in DOWN:
+            elif pointing < 0:
                 ax.annotate("", xy=(x, y / 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin]))
                 ax.plot(x, y, "v", **style)
             else:
                 ax.errorbar(x, y, yerr=[[y - (start + lower)], [(start + upper) - y]], fmt="o", capsize=3, **style)
         _log_scale(ax, "y")
         ax.set_ylim(bottom=max(np.quantile(flat[:, -1], 0.05) / 30, 1))
-        ax.set_ylabel(f"{quantity}, cumulative")
+        ax.set_ylabel(f"{quantity.replace('_', ' ')}, cumulative")
         ax.grid(alpha=0.3)
+    first = axes.ravel()[0]
     handles = [plt.Line2D([], [], marker="o", ls="", color=col, label=o) for o, col in colours.items()]
-    np.atleast_1d(axes)[0].legend(handles=handles + np.atleast_1d(axes)[0].get_legend_handles_labels()[0],
-                                  loc="upper left", fontsize=8, ncol=2)
+    first.legend(handles=handles + first.get_legend_handles_labels()[0], loc="upper left", fontsize=8, ncol=2)
     fig.suptitle(f"{est.spec.case.title}: cumulative totals and the claims (hollow: not used)")
     fig.tight_layout()
     return fig
@@ -144,7 +153,7 @@ def sources_figure(est: Estimates):
     return fig
 
 
-def ratio_figure(est: Estimates, claims: list[Claim], ratio: str = "rounds_per_container"):
+def ratio_figure(est: Estimates, claims: list[Claim], ratio: str):
     """The ratio's posterior (realised and capacity) against the conversions the sources stated."""
     by_id = {c.id: c for c in claims}
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -161,7 +170,7 @@ def ratio_figure(est: Estimates, claims: list[Claim], ratio: str = "rounds_per_c
     ax.set_xlabel(ratio.replace("_", " "))
     ax.set_yticks([])
     ax.legend(fontsize=8)
-    ax.set_title("Rounds per container: posterior against the stated conversion (red)")
+    ax.set_title(f"{est.spec.ratios[ratio].description}: posterior against the stated conversions (red)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -189,25 +198,25 @@ def sbc_figure(validation: dict):
 def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame) -> list[Path]:
     """Draw every figure into folder/figures/, each file replaced atomically."""
     figures = {
-        "cumulative.png": cumulative_figure(est, claims),
-        "claims_forest.png": forest_figure(claims_fit),
-        "sources.png": sources_figure(est),
-        "rounds_per_container.png": ratio_figure(est, claims),
+        "cumulative.png": lambda: cumulative_figure(est, claims),
+        "claims_forest.png": lambda: forest_figure(claims_fit),
+        "sources.png": lambda: sources_figure(est),
+        **{f"{ratio}.png": lambda ratio=ratio: ratio_figure(est, claims, ratio) for ratio in est.spec.ratios},
     }
     validation = folder / "validation.json"
     if validation.exists():
-        figures["sbc_ranks.png"] = sbc_figure(json.loads(validation.read_text(encoding="utf-8")))
+        figures["sbc_ranks.png"] = lambda: sbc_figure(json.loads(validation.read_text(encoding="utf-8")))
     out = folder / "figures"
-    out.mkdir(exist_ok=True)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ReportedlyError(f"cannot write figures to {out}: {exc.strerror or exc}") from None
     written = []
-    for name, fig in figures.items():
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=out)
-        os.close(handle)
+    for name, draw in figures.items():
+        fig = draw()
         try:
-            fig.savefig(temporary, dpi=110)
-            os.replace(temporary, out / name)
+            atomic_write(out / name, lambda path: fig.savefig(path, dpi=110, format="png"))
         finally:
-            Path(temporary).unlink(missing_ok=True)
             plt.close(fig)
         written.append(out / name)
     return written

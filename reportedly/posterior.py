@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .errors import ReportedlyError
-from .likelihood import student_t2_draws
+from .errors import ReportedlyError, did_you_mean
+from .intervals import source_estimates
 from .spec import Headline, ModelSpec
-from .timeaxis import MonthAxis, window_totals
+from .timeaxis import MonthAxis, OutsideAxis, window_totals
 
 POSTERIOR_FILE = "posterior.nc"
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -47,13 +47,14 @@ class Estimates:
         """Posterior draws of the total of `quantity` over start..end (inclusive)."""
         quantities = list(self.posterior["quantity"].values)
         if quantity not in quantities:
-            raise ReportedlyError(f"'{quantity}' has no monthly flow; choose one of {', '.join(quantities)}")
+            raise ReportedlyError(f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
+                                  f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})")
+        if start is not None and end < start:
+            raise ReportedlyError(f"the window ends ({end}) before it starts ({start}); swap --from and --to")
         try:
             k0, f0, k1, f1 = self.axis.window(start, end)
-        except ValueError as exc:
-            raise ReportedlyError(str(exc)) from None
-        if start is not None and end < start:
-            raise ReportedlyError(f"the window ends ({end}) before it starts ({start})")
+        except OutsideAxis as exc:
+            raise ReportedlyError(f"{exc}; {exc.fix(self.spec.case.name)}") from None
         flow = self.posterior["flow"].sel(quantity=quantity).values
         return window_totals(flow, k0, f0, k1, f1)
 
@@ -75,14 +76,21 @@ class Estimates:
         return xr.Dataset({h.name: (("chain", "draw"), self.draws_of(h.quantity, h.start, self.headline_end(h)))
                            for h in self.spec.headlines})
 
-    def report_draws(self, truth: np.ndarray, rating: str, seed: int = 0) -> np.ndarray:
-        """Posterior predictive of what a new source with Admiralty `rating` would print about `truth`."""
-        rng = np.random.default_rng(seed)
+    def report_draws(self, truth: np.ndarray, source: str | None = None, rating: str | None = None,
+                     rng: np.random.Generator | None = None) -> np.ndarray:
+        """Posterior predictive of what a source would print about `truth`, draw by draw: a source of the fit with
+        its learned error scale and bias, or a new source with Admiralty `rating` (its own registry rating if named)."""
+        rng = rng or np.random.default_rng(0)
+        if source is not None and source in self.posterior["source"].values:
+            sigma = self.posterior["sigma"].sel(source=source).values
+            bias = self.posterior["bias"].sel(source=source).values
+            return source_estimates(truth, bias, sigma, rng)
+        rating = rating or json.loads(self.attrs["source_ratings"])[source]
         errors = self.spec.errors
         scale = self.posterior["rating_scale"].sel(rating=rating).values
         sigma = scale * np.exp(errors.source_spread * rng.standard_normal(scale.shape))
         bias = errors.bias_sd * rng.standard_normal(scale.shape)
-        return truth * np.exp(bias + sigma * student_t2_draws(rng, scale.shape))
+        return source_estimates(truth, bias, sigma, rng)
 
 
 def quantiles(draws: np.ndarray) -> dict[str, float]:
@@ -113,3 +121,16 @@ def staleness(estimates: Estimates, current: dict[str, str]) -> list[str]:
     if estimates.attrs.get("spec_hash") != current["spec_hash"]:
         messages.append("the model file changed since these estimates were fitted")
     return messages
+
+
+def stale_validation(folder: Path, current: dict[str, str]) -> str | None:
+    """A warning when validation.md beside the estimates was run on other claims or another model file."""
+    path = folder / "validation.json"
+    try:
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if all(stamp.get(key) == value for key, value in current.items()):
+        return None
+    return (f"{folder / 'validation.md'} was run on other claims or another model file than the current ones; "
+            f"re-run 'reportedly check {folder.name}' to validate these")

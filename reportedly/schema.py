@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Rating = Literal["A", "B", "C", "D", "E", "F"]
+# A printed count above this is a typo, not a figure (a trillion of anything a source counts).
+LARGEST_COUNT = 1e12
 
 
 class Frozen(BaseModel):
@@ -38,11 +41,20 @@ class ClaimKind(StrEnum):
 
 
 class SourceType(StrEnum):
+    """What kind of body a source is; 'other' for anything else (say what in the rationale)."""
+
     multilateral_monitor = "multilateral monitor"
+    international_organisation = "international organisation"
     allied_intelligence = "allied intelligence"
+    government = "government"
     belligerent_government = "belligerent government"
+    think_tank = "think tank"
+    open_source_research = "open-source research group"
     news_outlet = "news outlet"
+    news_outlet_reporting = "news outlet's own reporting"
+    company = "company"
     ai_summary = "AI summary"
+    other = "other"
 
 
 class Source(Frozen):
@@ -92,6 +104,21 @@ class Claim(Frozen):
     reason: str | None = Field(None, description="Why the claim is not used (required when use is false).")
     notes: str | None = Field(None, description="Doubts and readings worth recording.")
 
+    @field_validator("value", "low", "high")
+    @classmethod
+    def _a_count(cls, figure: float | None) -> float | None:
+        if figure is not None and not (math.isfinite(figure) and 0 < figure <= LARGEST_COUNT):
+            raise ValueError(f"must be a positive count no larger than {LARGEST_COUNT:,.0f}, got {figure:g}; "
+                             "write the figure as printed (9 million -> 9000000)")
+        return figure
+
+    @field_validator("report_date")
+    @classmethod
+    def _not_in_the_future(cls, day: dt.date) -> dt.date:
+        if day > dt.date.today():
+            raise ValueError(f"{day} is in the future (today is {dt.date.today()}); give the date the figure was published")
+        return day
+
     @model_validator(mode="after")
     def _consistent(self) -> Claim:
         if self.qualifier == Qualifier.range:
@@ -106,8 +133,6 @@ class Claim(Frozen):
                 raise ValueError(f"qualifier '{self.qualifier}' needs a 'value'")
             if self.low is not None or self.high is not None:
                 raise ValueError("'low'/'high' are only for qualifier 'range'")
-        if min(x for x in (self.value, self.low, self.high) if x is not None) <= 0:
-            raise ValueError("figures must be positive counts")
         if self.kind == ClaimKind.conversion and self.basis is None:
             raise ValueError("a conversion needs 'basis': the id of the claim whose figure was converted")
         if not self.use and not self.reason:

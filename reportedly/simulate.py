@@ -7,13 +7,12 @@ figure changes, set from a source estimate drawn from the model.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pymc as pm
 
 from .design import Design, log_bounds
-from .likelihood import student_t2_draws
+from .intervals import printed_bounds, source_estimates
 from .timeaxis import window_totals
 
 TRUTH_VARIABLES = ("flow", "capacity", "realised", "sigma", "bias")
@@ -34,33 +33,12 @@ def claim_truths(truth: dict[str, np.ndarray], design: Design) -> np.ndarray:
     return np.where(design.is_conversion, truth["capacity"][design.ratio_index], totals)
 
 
-def printed_bounds(estimate: float, rule: str, figures: int) -> tuple[float, float]:
-    """What a source whose own estimate is `estimate` prints with `figures` significant figures, read back as an
-    interval under `rule`."""
-    step = 10.0 ** (math.floor(math.log10(estimate)) - figures + 1)
-    match rule:
-        case "rounding" | "exact" | "interval":
-            printed = round(estimate / step) * step
-            return printed - step / 2, printed + step / 2
-        case "lower":
-            return math.floor(estimate / step) * step, math.inf
-        case "lower_stepped":
-            printed = math.floor(estimate / step) * step
-            return printed, printed + step
-        case "upper":
-            return 0.0, math.ceil(estimate / step) * step
-        case "upper_stepped":
-            printed = math.ceil(estimate / step) * step
-            return printed - step, printed
-    raise ValueError(f"unknown rule {rule!r}")
-
-
 def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> Design:
     """The same claims, with printed figures simulated from `truth` and the sources' error model."""
     rng = np.random.default_rng(seed)
     t = claim_truths(truth, design)
     s = design.source_index
-    estimate = t * np.exp(truth["bias"][s] + truth["sigma"][s] * student_t2_draws(rng, t.shape))
+    estimate = source_estimates(t, truth["bias"][s], truth["sigma"][s], rng)
     bounds = [log_bounds(*printed_bounds(e, r, st)) for e, r, st in zip(estimate, design.rule, design.significant_figures)]
     lower, upper = (np.array(col) for col in zip(*bounds))
     return dataclasses.replace(design, log_lower=lower, log_upper=upper, log_value=np.log(estimate))

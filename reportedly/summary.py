@@ -10,7 +10,6 @@ import pandas as pd
 
 from .errors import ReportedlyError
 from .intervals import claim_interval
-from .likelihood import student_t2_draws
 from .posterior import Estimates, quantiles
 from .schema import Claim, ClaimKind
 
@@ -71,7 +70,7 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
                 continue
         basis = by_id.get(claim.basis) if claim.basis else None
         lower, upper = claim_interval(claim, est.spec.qualifiers, basis)
-        report = predict_from_source(est, truth, claim.origin, np.random.default_rng(child))
+        report = est.report_draws(truth, source=claim.origin, rng=np.random.default_rng(child))
         q = quantiles(report)
         rows.append({
             "id": claim.id, "assessment": claim.assessment, "used": claim.use, "quantity": claim.quantity,
@@ -86,11 +85,14 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
     return pd.DataFrame(rows)
 
 
-def predict_from_source(est: Estimates, truth: np.ndarray, source: str, rng: np.random.Generator) -> np.ndarray:
-    """What `source` would print about `truth`, draw by draw (its learned error scale and bias)."""
-    sigma = est.posterior["sigma"].sel(source=source).values
-    bias = est.posterior["bias"].sel(source=source).values
-    return truth * np.exp(bias + sigma * student_t2_draws(rng, truth.shape))
+# A used claim whose printed figure has a two-sided tail probability below this is hard to reconcile with the rest.
+UNRECONCILED_TAIL_P = 0.05
+
+
+def unreconciled(claims_fit: pd.DataFrame) -> pd.DataFrame:
+    """Used claims the fit cannot reconcile with the rest of the evidence, most surprising first."""
+    table = claims_fit[claims_fit["used"] & (claims_fit["p_tail"] < UNRECONCILED_TAIL_P)]
+    return table.sort_values("p_tail")
 
 
 def _interval_columns(draws: np.ndarray) -> dict[str, float]:

@@ -9,6 +9,22 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class OutsideAxis(ValueError):
+    """A date the time axis does not cover; `side` is the end of the axis ('start' or 'end') it lies beyond."""
+
+    def __init__(self, day: dt.date, axis: MonthAxis):
+        self.day = day
+        self.side = "start" if day < axis.start else "end"
+        edge = axis.start if self.side == "start" else axis.last_day
+        super().__init__(f"{day} is {'before' if self.side == 'start' else 'after'} the time axis "
+                         f"{'starts' if self.side == 'start' else 'ends'} ({edge})")
+
+    def fix(self, case: str) -> str:
+        """What to change to ask about this date."""
+        return (f"to cover it, set [time] {self.side} in models/{case}.toml to {self.day:%Y-%m} or "
+                f"{'earlier' if self.side == 'start' else 'later'} and run 'reportedly estimate {case}' again")
+
+
 @dataclass(frozen=True)
 class MonthAxis:
     """Months from the month of `first` to the month of `last`, inclusive."""
@@ -38,13 +54,17 @@ class MonthAxis:
         last = self.months[-1]
         return last + dt.timedelta(days=calendar.monthrange(last.year, last.month)[1])
 
+    @property
+    def last_day(self) -> dt.date:
+        return self.stop - dt.timedelta(days=1)
+
     def position(self, day: dt.date) -> tuple[int, float]:
         """(month index, fraction of that month elapsed) at the start of `day`.
 
         The day after the axis ends maps to (number of months, 0.0).
         """
         if not self.start <= day <= self.stop:
-            raise ValueError(f"{day} is outside the time axis {self.start}..{self.stop - dt.timedelta(days=1)}")
+            raise OutsideAxis(day, self)
         if day == self.stop:
             return len(self.months), 0.0
         index = (day.year - self.start.year) * 12 + day.month - self.start.month
@@ -58,6 +78,9 @@ class MonthAxis:
 
     def window(self, start: dt.date | None, end: dt.date) -> tuple[int, float, int, float]:
         """Positions bounding the inclusive window start..end (start None: from the axis start)."""
+        for day in (start, end):
+            if day is not None and not self.start <= day <= self.last_day:
+                raise OutsideAxis(day, self)
         k0, f0 = self.position(start or self.start)
         k1, f1 = self.position(end + dt.timedelta(days=1))
         return k0, f0, k1, f1

@@ -7,6 +7,7 @@ refit costs sampling only.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,7 +56,8 @@ class Refitter:
         return self.estimates(tree["posterior"].to_dataset()[KEPT]), int(tree["sample_stats"]["diverging"].sum())
 
     def estimates(self, posterior: xr.Dataset) -> Estimates:
-        return Estimates(posterior, {"latest_report": self.case.latest_report.isoformat()}, self.case.spec)
+        return Estimates(posterior, {"latest_report": self.case.latest_report.isoformat(),
+                                     "source_ratings": json.dumps(self.case.origin_ratings())}, self.case.spec)
 
 
 def make_refitter(case: Case, sampler: SamplerSpec) -> Refitter:

@@ -76,9 +76,27 @@ BAD_CLAIMS = [
     (KH, "end: 2024-12-15}\n    origin: msmt\n    notes: Rocket", "end: 2023-12-15}\n    origin: msmt\n    notes: Rocket",
      "claim kh-shells-2024: field 'window': window ends (2023-12-15) before it starts (2024-01-01)"),
     (KH, "    value: 9000000\n", "    value: -9000000\n",
-     "claim kh-shells-2024: figures must be positive counts"),
+     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got -9e+06"),
     (KH, "    value: 9000000\n", "    value: 0\n",
-     "claim kh-shells-2024: figures must be positive counts"),
+     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got 0"),
+    (KH, "    value: 9000000\n", "    value: 1e30\n",
+     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got 1e+30"),
+    (KH, "    value: 9000000\n", "    value: .nan\n",
+     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got nan"),
+    (KH, "    value: 9000000\n", "    value: 900000000\n",
+     "claim kh-shells-2024: field 'value': 900,000,000 is not a figure the quote prints (it prints 9,000,000); "
+     "correct the figure or the quote"),
+    (KH, "    value: 9000000\n", "    value: 9000000\n    value: 8000000\n",
+     "000_31607b5f6cd77ebe.yaml: is not valid YAML at line 12, column 5: key 'value' is given twice (first at line 11); keep one"),
+    (KH, "report_date: 2025-05-29", "report_date: 2099-05-29",
+     "claim kh-shells-2024: field 'report_date': 2099-05-29 is in the future"),
+    (KH, "quote: The report underscores North Korea’s plans", "quote: The report underscores North Korea's plans",
+     "claim kh-workers-plan-2025: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt; it differs from "
+     "the article only in quotation marks, apostrophes, dashes or spacing. Copy the article's text: "
+     "'The report underscores North Korea’s plans"),
+    (KH, "quote: In addition, approximately", "quote: In addition,  approximately",
+     "claim kh-shells-2024: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt; it differs from "
+     "the article only in quotation marks, apostrophes, dashes or spacing. Copy the article's text: 'In addition, approx"),
     (KH, "    low: 2000\n    high: 9000\n", "    low: 9000\n    high: 2000\n",
      "claim kh-workers-plan-2025: range low (9000) is above high (2000)"),
     (KH, "    low: 2000\n    high: 9000\n", "    low: 2000\n",
@@ -128,7 +146,7 @@ def test_all_errors_in_a_file_are_reported_at_once(case_dir):
     messages = [str(p) for p in caught.value.problems]
     # Both schema problems in the one file; cross-file checks (the unknown source) wait until every file parses.
     assert len(messages) == 2
-    assert "kh-shells-2024" in messages[0] and "positive" in messages[0]
+    assert "kh-shells-2024" in messages[0] and "positive count" in messages[0] and "'value'" in messages[0]
     assert "kh-containers" in messages[1] and "'valu'" in messages[1]
 
 
@@ -198,3 +216,73 @@ def test_no_case_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["claims"]) == 2
     assert "no case folder (with seeds/ and models/)" in capsys.readouterr().err
+
+
+def test_a_source_given_twice_is_refused(case_dir, capsys):
+    with (case_dir / "seeds/sources.yaml").open("a", encoding="utf-8") as out:
+        out.write("msmt:\n  name: Again\n  type: news outlet\n  rating: E\n  rationale: A second entry.\n")
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "seeds/sources.yaml: is not valid YAML at line 90, column 1: key 'msmt' is given twice (first at line 8); keep one" in err
+
+
+@pytest.mark.parametrize("kind", ["think tank", "open-source research group", "international organisation",
+                                  "news outlet's own reporting", "company", "government", "other"])
+def test_source_types_analysts_meet(case_dir, capsys, kind):
+    edit(case_dir / "seeds/sources.yaml", "  type: belligerent government\n", f"  type: {kind}\n")
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 0
+
+
+def test_an_unknown_source_type_lists_the_known_ones(case_dir, capsys):
+    edit(case_dir / "seeds/sources.yaml", "  type: belligerent government\n", "  type: tink tank\n")
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "field 'ua_gur.type': Input should be 'multilateral monitor'," in err and "'think tank'" in err
+
+
+def test_a_claims_file_that_is_a_list(case_dir, capsys):
+    (case_dir / KH).write_text("- one\n- two\n" * 200, encoding="utf-8")
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert ("000_31607b5f6cd77ebe.yaml: expected a mapping with 'article', 'report_date' and 'claims' at the top, "
+            "got a list; list the claims under 'claims:'") in err
+    assert len(err) < 400
+
+
+@pytest.mark.parametrize("make", ["folder", "dangling link", "link loop"])
+def test_an_article_that_is_not_a_file(case_dir, capsys, make):
+    path = case_dir / "seeds/articles/005_extra.txt"
+    if make == "folder":
+        path.mkdir()
+    elif make == "dangling link":
+        path.symlink_to(case_dir / "nowhere.txt")
+    else:
+        path.symlink_to(path)
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "005_extra.txt: cannot be read (" in err and "an article must be a text file (not a folder or a broken link)" in err
+    assert "Traceback" not in err
+
+
+def test_a_window_outside_the_time_axis_says_how_to_extend_it(case_dir, capsys):
+    edit(case_dir / KH, "window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
+         "window: {kind: period, start: 2022-06-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket")
+    assert main(["--root", str(case_dir), "claims", "--check"]) == 2
+    assert ("claim kh-shells-2024: field 'window': window date 2022-06-01 is before the time axis starts (2023-01-01); "
+            "to cover it, set [time] start in models/dprk_russia.toml to 2022-06 or earlier and run "
+            "'reportedly estimate dprk_russia' again") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("file", "is not a folder; give the case folder that holds seeds/ and models/"),
+    ("missing", "does not exist; give the case folder"),
+    ("empty", "has no seeds/ and models/ inside"),
+])
+def test_root_that_is_not_a_case_folder(tmp_path, capsys, where, message):
+    root = tmp_path / "x"
+    if where == "file":
+        root.write_text("")
+    elif where == "empty":
+        root.mkdir()
+    assert main(["--root", str(root), "claims"]) == 2
+    assert f"--root {root} {message}" in capsys.readouterr().err

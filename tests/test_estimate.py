@@ -91,7 +91,8 @@ def test_query_batch(fitted_case, tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["query", "dprk_russia", "tanks"], "'tanks' has no monthly flow"),
-    (["query", "dprk_russia", "shells", "--from", "2020-01-01"], "outside the time axis"),
+    (["query", "dprk_russia", "shells", "--from", "2020-01-01"], "2020-01-01 is before the time axis starts (2023-01-01); to cover it, set [time] start in models/dprk_russia.toml to 2020-01 or earlier"),
+    (["query", "dprk_russia", "shells", "--to", "2025-11-25"], "2025-11-25 is after the time axis ends (2025-07-31); to cover it, set [time] end"),
     (["query", "dprk_russia", "shells", "--from", "2025-01-01", "--to", "2024-01-01"], "ends (2024-01-01) before it starts"),
 ])
 def test_query_bad_input(fitted_case, capsys, args, message):
@@ -106,7 +107,7 @@ def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, t
     copy = tmp_path / "case"
     shutil.copytree(fitted_case, copy)
     before = (copy / "estimates/dprk_russia/posterior.nc").read_bytes()
-    edit(copy / "models/dprk_russia.toml", "draws = 1000\ntune = 500", "draws = 20\ntune = 30")
+    edit(copy / "models/dprk_russia.toml", "draws = 2000\ntune = 500", "draws = 20\ntune = 30")
     assert main(["--root", str(copy), "estimate", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "diagnostics gate FAILED" in err and "nothing was written" in err

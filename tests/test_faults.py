@@ -105,7 +105,7 @@ def test_stale_estimates_are_flagged_on_load(fitted_copy, capsys, command):
 
 
 def test_unconverged_fit_is_written_only_on_request_and_marked(fitted_copy, capsys):
-    edit(fitted_copy / "models/dprk_russia.toml", "draws = 1000\ntune = 500", "draws = 20\ntune = 30")
+    edit(fitted_copy / "models/dprk_russia.toml", "draws = 2000\ntune = 500", "draws = 20\ntune = 30")
     assert main(["--root", str(fitted_copy), "estimate", "--quiet", "--allow-unconverged"]) == 1
     capsys.readouterr()
     assert main(["--root", str(fitted_copy), "summary"]) == 0
@@ -117,14 +117,59 @@ def test_unconverged_fit_is_written_only_on_request_and_marked(fitted_copy, caps
     assert any("NOT" in w for w in json.loads(capsys.readouterr().out)["warnings"])
 
 
-def test_same_seed_gives_identical_summary_and_another_seed_agrees_within_mc_error(fitted_copy):
+def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loaded(tmp_path):
+    """Empty compile cache, fit, fit again (each a fresh process): the same summary.csv, byte for byte.
+
+    Another seed gives other draws that agree within Monte Carlo error."""
+    from conftest import ROOT
     from reportedly.regression import compare
 
-    edit(fitted_copy / "models/dprk_russia.toml", "draws = 1000\ntune = 500", "draws = 400\ntune = 400")
+    case = tmp_path / "case"
+    shutil.copytree(ROOT / "tests/cases/aid_convoys", case)
+    edit(case / "models/aid_convoys.toml", "draws = 2000\ntune = 500", "draws = 400\ntune = 300")
+    caches = tmp_path / "caches"
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={caches}", "NUMBA_CACHE_DIR": str(caches / "numba")}
     summaries = []
     for seed in ("5", "5", "6"):
-        main(["--root", str(fitted_copy), "estimate", "--quiet", "--allow-unconverged", "--seed", seed])
-        summaries.append(((fitted_copy / FOLDER / "summary.csv").read_bytes(), load_estimates(fitted_copy / FOLDER)))
+        done = subprocess.run([sys.executable, "-m", "reportedly.cli", "--root", str(case), "estimate", "--quiet",
+                               "--allow-unconverged", "--seed", seed], capture_output=True, text=True, env=env, check=False)
+        assert done.returncode in (0, 1), done.stderr[-3000:]
+        folder = case / "estimates/aid_convoys"
+        summaries.append(((folder / "summary.csv").read_bytes(), load_estimates(folder)))
     assert summaries[0][0] == summaries[1][0]
     assert summaries[0][0] != summaries[2][0]
     assert compare(summaries[0][1], summaries[2][1]) == []
+
+
+def test_an_unwritable_estimates_folder_is_refused_before_fitting(fitted_copy, capsys):
+    shutil.rmtree(fitted_copy / "estimates")
+    (fitted_copy / "estimates").write_text("not a folder")
+    started = time.perf_counter()
+    assert main(["--root", str(fitted_copy), "estimate", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write estimates to" in err and "(nothing was fitted)" in err and "Traceback" not in err
+    assert time.perf_counter() - started < 60, "refused only after fitting"
+
+
+def test_plot_into_an_unwritable_figures_folder(fitted_copy, capsys):
+    shutil.rmtree(fitted_copy / FOLDER / "figures")
+    (fitted_copy / FOLDER / "figures").write_text("not a folder")
+    assert main(["--root", str(fitted_copy), "plot"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write figures to" in err and "Traceback" not in err
+
+
+def test_a_claim_that_makes_the_log_density_infinite_is_named_before_sampling():
+    import dataclasses
+
+    from conftest import ROOT
+    from reportedly.design import build_design
+    from reportedly.fit import sample
+
+    case = load_case(ROOT / "tests/cases/aid_convoys")
+    design = build_design(case)
+    i = design.claim_ids.index("bw-trucks")
+    lower = design.log_lower.copy()
+    lower[i] = design.log_upper[i] + 1.0   # an empty interval: probability 0 whatever the truth
+    with pytest.raises(ReportedlyError, match="not finite at its starting point, because of claim\\(s\\) bw-trucks: "):
+        sample(case.spec, dataclasses.replace(design, log_lower=lower), seed=1)

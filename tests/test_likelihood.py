@@ -80,7 +80,7 @@ def test_significant_figures(value, figures):
 @pytest.mark.parametrize("rule", ["rounding", "lower", "lower_stepped", "upper", "upper_stepped", "exact"])
 @pytest.mark.parametrize("estimate", [0.37, 20.0, 481.3, 9.2e6])
 def test_simulated_printed_figures_contain_the_estimate(rule, estimate):
-    from reportedly.simulate import printed_bounds
+    from reportedly.intervals import printed_bounds
 
     lower, upper = printed_bounds(estimate, rule, 2)
     assert 0 <= lower <= estimate <= upper

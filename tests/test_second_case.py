@@ -1,0 +1,99 @@
+"""A second case, unlike the shipped one, end to end: other quantity names, a flow without onset, a link with
+its own ratio, source types the shipped case lacks. Nothing in the package may assume the shipped case."""
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from conftest import edit
+from reportedly.cli import main
+
+pytestmark = pytest.mark.slow
+CASE = Path(__file__).parent / "cases" / "aid_convoys"
+NAME = "aid_convoys"
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("second") / "case"
+    shutil.copytree(CASE, root)
+    mask = os.umask(0o022)
+    try:
+        code = main(["--root", str(root), "estimate", "--quiet"])
+    finally:
+        os.umask(mask)
+    assert code == 0
+    return root
+
+
+def test_claims_and_sources(fitted, capsys):
+    assert main(["--root", str(fitted), "claims", "--check"]) == 0
+    assert "all claims valid." in capsys.readouterr().out
+    assert main(["--root", str(fitted), "sources"]) == 0
+    out = capsys.readouterr().out
+    for kind in ("international organisation", "open-source research group", "think tank", "news outlet's own reporting"):
+        assert kind in out
+
+
+def test_estimate_writes_figures_for_this_case_with_the_users_umask(fitted):
+    folder = fitted / "estimates" / NAME
+    figures = sorted(p.name for p in (folder / "figures").iterdir())
+    assert figures == ["claims_forest.png", "cumulative.png", "sources.png", "tonnes_per_truck.png"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    for path in [folder / "posterior.nc", folder / "summary.csv", folder / "figures" / "cumulative.png"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_summary_and_query(fitted, capsys):
+    assert main(["--root", str(fitted), "summary"]) == 0
+    out = capsys.readouterr().out
+    assert "Tonnes per truck (realised)" in out and "diagnostics: converged" in out and "the_daily" in out
+    assert main(["--root", str(fitted), "query", NAME, "tonnes", "--from", "2024-01-01", "--to", "2024-12-31",
+                 "--rating", "C", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["total"]["0.05"] < 90_000 < answer["total"]["0.95"]
+    assert main(["--root", str(fitted), "query", NAME, "tonnes_per_truck", "--json"]) == 0
+    assert 5 < json.loads(capsys.readouterr().out)["total"]["0.5"] < 25
+
+
+def test_batch_answers_each_row_and_names_the_one_it_cannot(fitted, tmp_path, capsys):
+    batch = tmp_path / "rows.csv"
+    batch.write_text("quantity,start,end,rating\ntrucks,2024-01-01,2024-06-30,B\nevacuees,,2026-03-31,\n"
+                     "tonnes,2024-13-01,,\ntrucks,,,\n", encoding="utf-8")
+    assert main(["--root", str(fitted), "query", NAME, "--batch", str(batch), "--json"]) == 2
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [r.get("error") is None for r in rows] == [True, False, False, True]
+    assert rows[1]["error"] == ("2026-03-31 is after the time axis ends (2025-09-30); to cover it, set [time] end in "
+                                "models/aid_convoys.toml to 2026-03 or later and run 'reportedly estimate aid_convoys' again")
+    assert rows[2]["error"].endswith("line 4: dates must be YYYY-MM-DD or empty")
+    assert rows[0]["total"]["0.5"] > 0 and rows[3]["total"]["0.5"] > rows[0]["total"]["0.5"]
+    assert "2 of 4 rows could not be answered (lines 3, 4)" in captured.err
+
+
+def test_check_with_few_simulations_says_they_cannot_tell(fitted, capsys):
+    code = main(["--root", str(fitted), "check", "--sims", "4", "--draws", "150", "--tune", "150", "--chains", "2"])
+    assert code in (0, 1)
+    report = (fitted / "estimates" / NAME / "validation.md").read_text()
+    assert "With 4 simulations the bands are wide" in report and "run `--sims 200` to tell" in report
+    results = json.loads((fitted / "estimates" / NAME / "validation.json").read_text())
+    assert {r["headline"] for r in results["coverage"]} == {"trucks_2024", "tonnes_to_date", "evacuees_to_date",
+                                                            "tonnes_per_truck"}
+    assert main(["--root", str(fitted), "plot"]) == 0
+    assert "sbc_ranks.png" in capsys.readouterr().out
+
+
+def test_a_refit_names_a_claim_it_cannot_reconcile_and_stale_validation(fitted, tmp_path, capsys):
+    root = tmp_path / "case"
+    shutil.copytree(fitted, root)
+    for path in (root / "seeds/articles/003_daily.txt", root / "seeds/claims/003_daily.yaml"):
+        edit(path, "about 2,000 evacuees", "about 200,000 evacuees")
+    edit(root / "seeds/claims/003_daily.yaml", "    value: 2000\n", "    value: 200000\n")
+    main(["--root", str(root), "estimate", "--quiet", "--allow-unconverged"])
+    out = capsys.readouterr().out
+    assert "WARNING: claim daily-evacuees-march (approximately 200,000 evacuees, the_daily) is hard to reconcile" in out
+    assert "validation.md was run on other claims or another model file than the current ones" in out
