@@ -136,6 +136,16 @@ for i, claim_id in enumerate(refitter.design.claim_ids):
     moves[claim_id] = (100 * (without / baseline - 1)).round(0)
 pd.DataFrame(moves).T'''),
     ("md", """\
+The same question answered from the saved fit alone, without refitting: Pareto-smoothed importance sampling
+reweights the draws as if each claim were left out (`reportedly explain` prints it, and refits the claims whose
+Pareto k is above 0.7, where the reweighting cannot be trusted). Change of each headline median, in percent:"""),
+    ("code", '''\
+from reportedly.influence import influence_table
+
+psis = influence_table(est)
+print("Pareto k above 0.7:", ", ".join(sorted(set(psis.loc[~psis["reliable"], "claim"]))) or "none")
+psis.pivot(index="claim", columns="headline", values="shift").mul(100).round(0)'''),
+    ("md", """\
 ## What if you distrust a source?
 
 Refit with one source's rating lowered to D ("not usually reliable"), and see how the headlines move. Change

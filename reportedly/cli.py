@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .case import Case, check_root, find_root, load_case
 from .claims import relay_differences
-from .errors import InputError, ReportedlyError
+from .errors import InputError, ReportedlyError, did_you_mean
 
 log = logging.getLogger("reportedly")
 
@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="draw the figures into estimates/<case>/figures/ from saved estimates")
     p.add_argument("case", nargs="?")
     p.set_defaults(command=cmd_plot)
+
+    p = sub.add_parser("explain", help="which claims drive which headline: each headline without each used claim")
+    p.add_argument("case", nargs="?")
+    p.add_argument("headline", nargs="?", help="only this headline (default: all)")
+    p.add_argument("--no-refit", action="store_true",
+                   help="importance sampling only; do not refit where its Pareto k is above 0.7")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(command=cmd_explain)
 
     p = sub.add_parser("query", help="posterior of a total over any window, or of what a new report would print")
     p.add_argument("case")
@@ -235,14 +243,62 @@ def cmd_summary(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from .influence import influence_table
     from .plots import write_figures
     from .summary import claim_fit_table
 
     case, est, _ = _load_saved(args)
     claims = list(case.evidence.claims)
-    written = write_figures(case.estimates_dir, est, claims, claim_fit_table(est, claims, int(est.attrs["random_seed"])))
+    influence = influence_table(est) if "log_likelihood" in est.posterior else None
+    written = write_figures(case.estimates_dir, est, claims, claim_fit_table(est, claims, int(est.attrs["random_seed"])),
+                            influence)
     for path in written:
         print(path)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from .estimate import INFLUENCE_FILE
+    from .files import atomic_write
+    from .influence import influence_table, refit_unreliable
+    from .report import driver_lines, number
+
+    case, est, warnings = _load_saved(args)
+    names = [h.name for h in est.spec.headlines]
+    if args.headline is not None and args.headline not in names:
+        raise ReportedlyError(f"no headline '{args.headline}'{did_you_mean(args.headline, names)}; "
+                              f"the model file has {', '.join(names)}")
+    if "log_likelihood" not in est.posterior:
+        raise ReportedlyError(f"these estimates keep no pointwise log-likelihood; run 'reportedly estimate {case.name}' again")
+    table = influence_table(est)
+    if not args.no_refit and not table["reliable"].all():
+        if warnings:
+            raise ReportedlyError("the estimates do not match the current claims or model file, so claims cannot be "
+                                  f"refitted; run 'reportedly estimate {case.name}' first, or pass --no-refit")
+        from .validation import make_refitter
+
+        refitter = make_refitter(case, case.spec.sampler)
+        seed = int(est.attrs["random_seed"])
+
+        def refit_without(claim: str):
+            print(f"refitting without {claim} (Pareto k above 0.7) ...", file=sys.stderr)
+            return refitter.fit(seed, claim_weight=refitter.weights_without([claim]))[0].headline_draws()
+
+        table = refit_unreliable(table, refit_without)
+        atomic_write(case.estimates_dir / INFLUENCE_FILE,
+                     lambda path: table.to_csv(path, index=False, float_format="%.6g"))
+    if args.headline is not None:
+        table = table[table["headline"] == args.headline]
+    if args.json:
+        print(json.dumps(table.to_dict("records"), indent=2))
+        return 0
+    labels = {h.name: h.label for h in est.spec.headlines}
+    ranked = table.assign(size=table["shift"].abs()).sort_values("size", ascending=False, kind="stable")
+    for name in dict.fromkeys(table["headline"]):
+        group = ranked[ranked["headline"] == name]
+        first = group.iloc[0]
+        print(f"{labels[name]}: median {number(first['median'])}, 90% {number(first['q05'])} – {number(first['q95'])}")
+        print("\n".join(driver_lines(group)))
     return 0
 
 

@@ -93,6 +93,15 @@ def compile_design(spec: ModelSpec, design: Design):
     one: numba's fresh and cached machine code differ in floating point, and a seed must give the same draws
     whether or not this process compiled the model. Only if the child cannot cache it is it compiled here.
     """
+    if not private_api_available():
+        from .model import build_model
+
+        log.warning("nutpie %s lacks the functions the compile cache calls (_make_functions, "
+                    "_prepare_dims_and_coords); compiling with nutpie's public path, without the cache",
+                    importlib.metadata.version("nutpie"))
+        import nutpie
+
+        return nutpie.compile_pymc_model(build_model(spec, design))
     key = model_key(spec, design)
     compiled = _load_cached(key)
     if compiled is None:
@@ -106,6 +115,20 @@ def compile_design(spec: ModelSpec, design: Design):
         if layout is not None:
             _write_layout(key, layout)
     return compiled
+
+
+def private_api_available() -> bool:
+    """Whether nutpie still has the private functions, with the arguments, that the compile cache calls
+    (they are pinned with nutpie in requirements.lock; a newer nutpie falls back to its public path)."""
+    import inspect
+
+    from nutpie import compile_pymc as nutpie_pymc
+
+    make, prepare = (getattr(nutpie_pymc, name, None) for name in ("_make_functions", "_prepare_dims_and_coords"))
+    if make is None or prepare is None:
+        return False
+    wanted = {"mode", "compute_grad", "join_expanded", "pymc_initial_point_fn"}
+    return wanted <= set(inspect.signature(make).parameters)
 
 
 def _load_cached(key: str):

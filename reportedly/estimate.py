@@ -24,6 +24,7 @@ from .design import build_design
 from .errors import ReportedlyError
 from .files import check_writable, make_shareable
 from .fit import Diagnostics, Timings, diagnose, sample
+from .influence import claim_log_likelihood, influence_table
 from .posterior import POSTERIOR_FILE, Estimates
 from .plots import write_figures
 from .report import render_summary_markdown
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
 KEPT = ["flow", "onset", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
 VALIDATION_PREFIX = "validation"
+INFLUENCE_FILE = "influence.csv"
 LIBRARIES = ["pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray"]
 
 
@@ -68,6 +70,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
     design = build_design(case)
     tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started)
     posterior = tree["posterior"].to_dataset()[KEPT]
+    posterior["log_likelihood"] = claim_log_likelihood(posterior, design)
     claims_per_source = Counter(c.origin for c in case.evidence.used)
     attrs = {
         "case": case.name,
@@ -154,11 +157,14 @@ def _write_files(staging: Path, est: Estimates, case: Case) -> Tables:
     headlines = headline_table(saved)
     sources = source_table(saved)
     claims = claim_fit_table(saved, case.evidence.claims, seed=int(est.attrs["random_seed"]))
+    influence = influence_table(saved)
     headlines.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
     claims.to_csv(staging / "claims_fit.csv", index=False, float_format="%.6g")
     sources.to_csv(staging / "sources_fit.csv", index=False, float_format="%.6g")
-    (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims), encoding="utf-8")
-    write_figures(staging, saved, list(case.evidence.claims), claims)
+    influence.to_csv(staging / INFLUENCE_FILE, index=False, float_format="%.6g")
+    (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims, influence),
+                                        encoding="utf-8")
+    write_figures(staging, saved, list(case.evidence.claims), claims, influence)
     return Tables(headlines, sources, claims)
 
 

@@ -195,14 +195,47 @@ def sbc_figure(validation: dict):
     return fig
 
 
-def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame) -> list[Path]:
+def drivers_figure(influence: pd.DataFrame, labels: dict[str, str]):
+    """For each headline, how far its median moves when each claim is dropped (bars), and the 90% interval then."""
+    headlines = list(dict.fromkeys(influence["headline"]))
+    claims = list(dict.fromkeys(influence["claim"]))
+    columns = 2
+    rows = -(-len(headlines) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(12, 0.22 * len(claims) * rows + 1.5 * rows), squeeze=False)
+    for ax, headline in zip(axes.ravel(), headlines):
+        table = influence[influence["headline"] == headline].set_index("claim").loc[claims]
+        y = np.arange(len(claims))
+        colours = ["tab:blue" if ok else "tab:orange" for ok in table["reliable"]]
+        ax.barh(y, 100 * table["shift"], color=colours)
+        ax.hlines(y, 100 * (table["q05_without"] / table["median"] - 1), 100 * (table["q95_without"] / table["median"] - 1),
+                  color="0.3", lw=0.8)
+        ax.axvspan(100 * (table["q05"].iloc[0] / table["median"].iloc[0] - 1),
+                   100 * (table["q95"].iloc[0] / table["median"].iloc[0] - 1), color="0.9", zorder=0)
+        ax.axvline(0, color="k", lw=0.6)
+        ax.set_yticks(y, claims, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(labels.get(headline, headline), fontsize=9)
+        ax.set_xlabel("change of the median without the claim, % (line: its 90% interval then; grey: 90% with all)",
+                      fontsize=7)
+    for ax in axes.ravel()[len(headlines):]:
+        ax.axis("off")
+    fig.suptitle("Which claim drives which headline (blue: importance sampling; orange: Pareto k > 0.7, approximate)")
+    fig.tight_layout()
+    return fig
+
+
+def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame,
+                  influence: pd.DataFrame | None = None) -> list[Path]:
     """Draw every figure into folder/figures/, each file replaced atomically."""
+    labels = {h.name: h.label for h in est.spec.headlines}
     figures = {
         "cumulative.png": lambda: cumulative_figure(est, claims),
         "claims_forest.png": lambda: forest_figure(claims_fit),
         "sources.png": lambda: sources_figure(est),
         **{f"{ratio}.png": lambda ratio=ratio: ratio_figure(est, claims, ratio) for ratio in est.spec.ratios},
     }
+    if influence is not None:
+        figures["drivers.png"] = lambda: drivers_figure(influence, labels)
     validation = folder / "validation.json"
     if validation.exists():
         figures["sbc_ranks.png"] = lambda: sbc_figure(json.loads(validation.read_text(encoding="utf-8")))

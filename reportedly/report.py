@@ -57,7 +57,15 @@ def render_summary_text(est: Estimates, headlines: pd.DataFrame, sources: pd.Dat
     return "\n".join(parts)
 
 
-def render_summary_markdown(est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame) -> str:
+def driver_lines(rows: pd.DataFrame) -> list[str]:
+    """What a headline becomes without each claim, one line per row of an influence table."""
+    return [f"  without {row.claim}: median {number(row.median_without)} ({row.shift:+.0%}), "
+            f"90% {number(row.q05_without)} – {number(row.q95_without)}; Pareto k {row.pareto_k:.2f}, {row.method}"
+            + ("" if row.reliable else " (k above 0.7: approximate)") for row in rows.itertuples()]
+
+
+def render_summary_markdown(est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame,
+                            influence: pd.DataFrame) -> str:
     """summary.md: the headline table, sources, and how each claim sits with the fit."""
     out = [f"# {est.spec.case.title}: estimates", "", *(f"_{line}_  " for line in provenance_lines(est)), "",
            "Medians with 50% and 90% equal-tailed credible intervals. Reproduce: `reportedly estimate "
@@ -80,4 +88,15 @@ def render_summary_markdown(est: Estimates, headlines: pd.DataFrame, sources: pd
     for row in claims.sort_values("p_tail").itertuples():
         out.append(f"| {row.id} | {'yes' if row.used else 'no'} | {row.printed} | {number(row.lower)} – {number(row.upper)} | "
                    f"{number(row.pred_q05)} – {number(row.pred_q95)} | {row.p_interval:.2f} | {row.p_tail:.2f} |")
+    from .influence import top_drivers
+
+    labels = dict(zip(headlines["name"], headlines["label"]))
+    out += ["", "## What drives each headline", "",
+            "Each headline's median and 90% interval without the claim, for the three claims that move its median most "
+            "(Pareto-smoothed importance sampling on this fit; rows with Pareto k above 0.7 are approximate, and "
+            f"`reportedly explain {est.attrs['case']}` refits them). Every claim and headline: `influence.csv`.", "",
+            "| headline | without claim | median | 90% interval | k |", "|---|---|---:|---:|---:|"]
+    for row in top_drivers(influence).itertuples():
+        out.append(f"| {labels[row.headline]} | {row.claim} | {number(row.median_without)} ({row.shift:+.0%}) | "
+                   f"{number(row.q05_without)} – {number(row.q95_without)} | {row.pareto_k:.2f}{'' if row.reliable else ' ⚠'} |")
     return "\n".join(out) + "\n"

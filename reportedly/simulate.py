@@ -13,7 +13,7 @@ import pymc as pm
 
 from .design import Design, log_bounds
 from .intervals import printed_bounds, source_estimates
-from .timeaxis import window_totals
+from .timeaxis import row_window_totals
 
 TRUTH_VARIABLES = ("flow", "capacity", "realised", "sigma", "bias")
 
@@ -26,10 +26,7 @@ def draw_truth(model: pm.Model, seed: int) -> dict[str, np.ndarray]:
 
 def claim_truths(truth: dict[str, np.ndarray], design: Design) -> np.ndarray:
     """The true value behind each claim of `design`: a window total or a capacity."""
-    flow = truth["flow"][design.quantity_index]
-    rows = np.arange(len(design.claim_ids))
-    totals = window_totals(flow, design.k0, design.f0, design.k1, design.f1)
-    totals = totals[rows, rows] if totals.ndim == 2 else totals
+    totals = row_window_totals(truth["flow"][design.quantity_index], design.k0, design.f0, design.k1, design.f1)
     return np.where(design.is_conversion, truth["capacity"][design.ratio_index], totals)
 
 

@@ -95,3 +95,15 @@ def window_totals(flow: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
     cum = np.concatenate([np.zeros(flow.shape[:-1] + (1,)), np.cumsum(flow, axis=-1)], axis=-1)
     at = lambda k, f: np.take(cum, k, axis=-1) + f * np.take(pad, k, axis=-1)  # noqa: E731
     return at(k1, f1) - at(k0, f0)
+
+
+def row_window_totals(flows: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
+    """Row i of `flows` (..., row, month) summed over window i: one window per row, any leading sample dimensions."""
+    pad = np.concatenate([flows, np.zeros(flows.shape[:-1] + (1,))], axis=-1)
+    cum = np.concatenate([np.zeros(flows.shape[:-1] + (1,)), np.cumsum(flows, axis=-1)], axis=-1)
+
+    def at(k, f):
+        index = np.broadcast_to(np.asarray(k)[:, None], flows.shape[:-1] + (1,))
+        return (np.take_along_axis(cum, index, axis=-1) + np.asarray(f)[:, None] * np.take_along_axis(pad, index, axis=-1))[..., 0]
+
+    return at(k1, f1) - at(k0, f0)

@@ -55,6 +55,10 @@ class Refitter:
         tree = sample_compiled(compiled, self.sampler, seed)
         return self.estimates(tree["posterior"].to_dataset()[KEPT]), int(tree["sample_stats"]["diverging"].sum())
 
+    def weights_without(self, claims: list[str]) -> np.ndarray:
+        """The claim weights that leave `claims` out."""
+        return np.array([claim not in claims for claim in self.design.claim_ids], dtype=float)
+
     def estimates(self, posterior: xr.Dataset) -> Estimates:
         return Estimates(posterior, {"latest_report": self.case.latest_report.isoformat(),
                                      "source_ratings": json.dumps(self.case.origin_ratings())}, self.case.spec)

@@ -1,6 +1,5 @@
 """The compile cache: a compiled model is reused across processes, and only for exactly what it was built from."""
 
-import ctypes
 import dataclasses
 import json
 import subprocess
@@ -22,24 +21,12 @@ def shipped():
     return case.spec, build_design(case)
 
 
-def logp_and_gradient(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
-    """Call a compiled model's log-density callback the way nutpie does."""
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    grad, logp = np.empty_like(x), np.empty(1)
-    pointer = ctypes.POINTER(ctypes.c_double)
-    status = compiled.compiled_logp_func.ctypes(
-        x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer), logp.ctypes.data_as(pointer),
-        ctypes.c_void_p(compiled.user_data.ctypes.data))
-    assert status == 0
-    return float(logp[0]), grad
-
-
 def test_cached_model_matches_the_pymc_model(shipped):
     spec, design = shipped
     model = build_model(spec, design)
     compiled = cache.compile_design(spec, design)
     point = compiled.initial_point_func(3)
-    logp, grad = logp_and_gradient(compiled, point)
+    logp, grad = cache.logp_at(compiled, point)
     reference = model.compile_logp(jacobian=True)
     names, slices, shapes = compiled.shape_info
     values = {name: point[where].reshape(shape) for name, where, shape in zip(names, slices, shapes)
@@ -85,5 +72,24 @@ def test_a_layout_whose_callbacks_are_gone_is_compiled_again(shipped):
     path.write_text(json.dumps({**layout, "logp_key": "not-in-the-cache", "expand_key": "nor-this"}))
     again = cache.compile_design(spec, design)
     point = good.initial_point_func(1)
-    assert logp_and_gradient(again, point)[0] == pytest.approx(logp_and_gradient(good, point)[0], rel=1e-12)
+    assert cache.logp_at(again, point)[0] == pytest.approx(cache.logp_at(good, point)[0], rel=1e-12)
     assert json.loads(path.read_text())["logp_key"] == layout["logp_key"]  # the entry is repaired
+
+
+def test_the_private_nutpie_functions_the_cache_calls_are_checked(monkeypatch):
+    from nutpie import compile_pymc as nutpie_pymc
+
+    assert cache.private_api_available(), "the pinned nutpie has them"
+    monkeypatch.setattr(nutpie_pymc, "_make_functions", lambda model, mode: None)
+    assert not cache.private_api_available()
+    monkeypatch.delattr(nutpie_pymc, "_prepare_dims_and_coords")
+    assert not cache.private_api_available()
+
+
+def test_without_them_nutpies_public_path_compiles_the_model(shipped, monkeypatch, caplog):
+    spec, design = shipped
+    monkeypatch.setattr(cache, "private_api_available", lambda: False)
+    compiled = cache.compile_design(spec, design)
+    assert "compiling with nutpie's public path, without the cache" in caplog.text
+    logp, grad = cache.logp_at(compiled, compiled.initial_point_func(3))
+    assert np.isfinite(logp) and np.all(np.isfinite(grad))

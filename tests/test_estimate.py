@@ -16,9 +16,9 @@ pytestmark = pytest.mark.slow
 def test_estimate_writes_self_describing_files(fitted_case):
     folder = fitted_case / "estimates" / "dprk_russia"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "claims_fit.csv", "figures", "posterior.nc", "sources_fit.csv", "summary.csv", "summary.md"]
+        "claims_fit.csv", "figures", "influence.csv", "posterior.nc", "sources_fit.csv", "summary.csv", "summary.md"]
     assert sorted(p.name for p in (folder / "figures").iterdir()) == [
-        "claims_forest.png", "cumulative.png", "rounds_per_container.png", "sources.png"]
+        "claims_forest.png", "cumulative.png", "drivers.png", "rounds_per_container.png", "sources.png"]
     assert (folder / "posterior.nc").stat().st_size < 5e6
     with xr.open_dataset(folder / "posterior.nc", engine="h5netcdf") as ds:
         assert ds.attrs["random_seed"] == 20250529
@@ -26,6 +26,7 @@ def test_estimate_writes_self_describing_files(fitted_case):
         assert len(ds.attrs["claims_hash"]) == 16 and "[flows.containers]" in ds.attrs["spec"]
         assert json.loads(ds.attrs["diagnostics"]) == {"passed": True, "divergences": 0, "failures": []}
         assert ds["flow"].dims == ("chain", "draw", "quantity", "month")
+        assert ds["log_likelihood"].dims == ("chain", "draw", "claim") and ds["claim"].size == 15
     assert not list((fitted_case / "estimates").glob(".*")), "no staging folders left behind"
 
 

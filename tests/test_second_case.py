@@ -42,7 +42,7 @@ def test_claims_and_sources(fitted, capsys):
 def test_estimate_writes_figures_for_this_case_with_the_users_umask(fitted):
     folder = fitted / "estimates" / NAME
     figures = sorted(p.name for p in (folder / "figures").iterdir())
-    assert figures == ["claims_forest.png", "cumulative.png", "sources.png", "tonnes_per_truck.png"]
+    assert figures == ["claims_forest.png", "cumulative.png", "drivers.png", "sources.png", "tonnes_per_truck.png"]
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
     for path in [folder / "posterior.nc", folder / "summary.csv", folder / "figures" / "cumulative.png"]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
@@ -95,5 +95,68 @@ def test_a_refit_names_a_claim_it_cannot_reconcile_and_stale_validation(fitted, 
     edit(root / "seeds/claims/003_daily.yaml", "    value: 2000\n", "    value: 200000\n")
     main(["--root", str(root), "estimate", "--quiet", "--allow-unconverged"])
     out = capsys.readouterr().out
+    assert out.count("Source error scale σ") == 1, "the summary is printed once"
     assert "WARNING: claim daily-evacuees-march (approximately 200,000 evacuees, the_daily) is hard to reconcile" in out
     assert "validation.md was run on other claims or another model file than the current ones" in out
+
+
+def test_pointwise_log_likelihood_is_the_models(fitted):
+    """The saved log-likelihood of each claim, recomputed from the draws, equals PyMC's for the same draws."""
+    import numpy as np
+    import pymc as pm
+
+    from reportedly.case import load_case
+    from reportedly.compiled import compile_design
+    from reportedly.design import build_design
+    from reportedly.fit import sample_compiled
+    from reportedly.influence import claim_log_likelihood
+    from reportedly.model import build_model
+
+    case = load_case(fitted)
+    design = build_design(case)
+    sampler = case.spec.sampler.model_copy(update={"draws": 20, "tune": 50, "chains": 2})
+    tree = sample_compiled(compile_design(case.spec, design), sampler, seed=3)
+    expected = pm.compute_log_likelihood(tree, model=build_model(case.spec, design), extend_inferencedata=False,
+                                         progressbar=False)["claims"].values
+    ours = claim_log_likelihood(tree["posterior"].to_dataset(), design).values
+    assert np.allclose(ours, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_explain_agrees_with_refits_without_each_claim(fitted, capsys):
+    """Where Pareto k is good, importance sampling gives the headlines without a claim that a refit gives,
+    within Monte Carlo error; `explain` refits where it is not."""
+    import numpy as np
+    import pandas as pd
+
+    from reportedly.case import load_case
+    from reportedly.influence import QUANTILES, influence_table, loo_weights
+    from reportedly.posterior import load_estimates
+    from reportedly.validation import make_refitter
+
+    assert main(["--root", str(fitted), "explain", NAME, "--json"]) == 0
+    table = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert len(table) == 6 * 4 and table["reliable"].all()
+    assert set(table.loc[table["pareto_k"] > 0.7, "method"]) <= {"refit"}
+
+    case, est = load_case(fitted), load_estimates(fitted / "estimates" / NAME)
+    psis = influence_table(est)
+    weights, pareto_k = loo_weights(est.posterior["log_likelihood"])
+    claims = list(est.posterior["log_likelihood"]["claim"].values)
+    refitter = make_refitter(case, case.spec.sampler)
+    checked = 0
+    for claim in ("pi-evacuees", "daily-evacuees-march"):   # the two that move a headline most
+        i = claims.index(claim)
+        assert pareto_k[i] < 0.7, f"{claim}: k {pareto_k[i]:.2f}"
+        exact = refitter.fit(11, claim_weight=refitter.weights_without([claim]))[0].headline_draws()
+        effective = 1 / np.sum(weights[i] ** 2)
+        for h in case.spec.headlines:
+            row = psis[(psis["claim"] == claim) & (psis["headline"] == h.name)].iloc[0]
+            draws = exact[h.name].values.ravel()
+            refit_median = np.quantile(draws, QUANTILES[1])
+            # Monte Carlo error of a median: sqrt(pi/2) sd / sqrt(n) for n independent draws; n is the weights'
+            # effective size for importance sampling, and the refit's draws count at a tenth (autocorrelation).
+            se_psis = 1.2533 * np.std(draws) / np.sqrt(effective / 10)
+            se_refit = 1.2533 * np.std(draws) / np.sqrt(len(draws) / 10)
+            assert abs(row["median_without"] - refit_median) <= 4 * np.hypot(se_psis, se_refit), (claim, h.name)
+            checked += 1
+    assert checked == 8
