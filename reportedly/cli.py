@@ -258,12 +258,12 @@ def cmd_plot(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from .estimate import INFLUENCE_FILE
     from .files import atomic_write
-    from .influence import influence_table, refit_unreliable
+    from .influence import INFLUENCE_FILE, influence_table, refit_unreliable
+    from .posterior import staleness
     from .report import driver_lines, number
 
-    case, est, warnings = _load_saved(args)
+    case, est, _ = _load_saved(args)
     names = [h.name for h in est.spec.headlines]
     if args.headline is not None and args.headline not in names:
         raise ReportedlyError(f"no headline '{args.headline}'{did_you_mean(args.headline, names)}; "
@@ -272,7 +272,7 @@ def cmd_explain(args) -> int:
         raise ReportedlyError(f"these estimates keep no pointwise log-likelihood; run 'reportedly estimate {case.name}' again")
     table = influence_table(est)
     if not args.no_refit and not table["reliable"].all():
-        if warnings:
+        if staleness(est, case.fingerprint()):
             raise ReportedlyError("the estimates do not match the current claims or model file, so claims cannot be "
                                   f"refitted; run 'reportedly estimate {case.name}' first, or pass --no-refit")
         from .validation import make_refitter

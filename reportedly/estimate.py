@@ -24,7 +24,7 @@ from .design import build_design
 from .errors import ReportedlyError
 from .files import check_writable, make_shareable
 from .fit import Diagnostics, Timings, diagnose, sample
-from .influence import claim_log_likelihood, influence_table
+from .influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
 from .posterior import POSTERIOR_FILE, Estimates
 from .plots import write_figures
 from .report import render_summary_markdown
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
 KEPT = ["flow", "onset", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
 VALIDATION_PREFIX = "validation"
-INFLUENCE_FILE = "influence.csv"
 LIBRARIES = ["pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray"]
 
 

@@ -19,6 +19,7 @@ from .timeaxis import row_window_totals
 # Above this Pareto k, importance sampling does not approximate the posterior without the claim (Vehtari et al.).
 PARETO_K_GOOD = 0.7
 QUANTILES = (0.05, 0.5, 0.95)
+INFLUENCE_FILE = "influence.csv"
 
 
 def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
