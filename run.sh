@@ -46,12 +46,23 @@ setup() {
     echo "$want" > "$stamp"
 }
 
+# The browser test of `reportedly report` needs a headless Chromium: install Debian's when it is missing.
+browser() {
+    command -v chromium >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium (Debian package) for the browser test" >&2
+        apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    else
+        echo "the browser test needs chromium: install it (e.g. 'sudo apt-get install chromium')" >&2
+    fi
+}
+
 command="${1:-estimate}"
 [ $# -gt 0 ] && shift
 setup
 case "$command" in
     estimate) exec "$VENV/bin/reportedly" estimate "$@" ;;
-    test) exec "$VENV/bin/python" -m pytest "$@" ;;
+    test) browser; exec "$VENV/bin/python" -m pytest "$@" ;;
     notebooks) exec "$VENV/bin/python" notebooks/build.py "$@" ;;
     bench) exec "$VENV/bin/python" bench/bench.py "$@" ;;
     *) exec "$VENV/bin/reportedly" "$command" "$@" ;;

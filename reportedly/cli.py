@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("case", nargs="?")
     p.set_defaults(command=cmd_plot)
 
+    p = sub.add_parser("report", help="one self-contained HTML page of the estimates, to share")
+    p.add_argument("case", nargs="?")
+    p.add_argument("--out", type=Path, help="where to write it (default: estimates/<case>/report.html)")
+    p.set_defaults(command=cmd_report)
+
     p = sub.add_parser("explain", help="which claims drive which headline: each headline without each used claim")
     p.add_argument("case", nargs="?")
     p.add_argument("headline", nargs="?", help="only this headline (default: all)")
@@ -102,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", type=_date, help="last day (default: the latest report)")
     p.add_argument("--rating", choices=list("ABCDEF"), help="also predict what a source with this rating would print")
     p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating: one answer per row")
+    p.add_argument("--horizon", type=_date, help="forecast up to this day (default: the model file's [time] horizon)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_query)
     return parser
@@ -257,6 +264,27 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    import pandas as pd
+
+    from .files import atomic_write
+    from .influence import influence_table, top_drivers
+    from .page import figure_pngs, read_validation, render_page
+    from .summary import claim_fit_table, headline_table, source_table
+
+    case, est, warnings = _load_saved(args)
+    claims_fit = claim_fit_table(est, case.evidence.claims, int(est.attrs["random_seed"]))
+    influence = influence_table(est) if "log_likelihood" in est.posterior else None
+    tables = {"headlines": headline_table(est), "sources": source_table(est), "claims": claims_fit,
+              "drivers": top_drivers(influence) if influence is not None else pd.DataFrame()}
+    page = render_page(case, est, warnings, tables, figure_pngs(case, est, claims_fit, influence),
+                       read_validation(case.estimates_dir))
+    out = args.out or case.estimates_dir / "report.html"
+    atomic_write(out, lambda path: path.write_text(page, encoding="utf-8"))
+    print(out)
+    return 0
+
+
 def cmd_explain(args) -> int:
     from .files import atomic_write
     from .influence import INFLUENCE_FILE, influence_table, refit_unreliable
@@ -306,6 +334,8 @@ def cmd_query(args) -> int:
     from .report import number
 
     case, est, _ = _load_saved(args)
+    if args.horizon:
+        est = dataclasses.replace(est, forecast_horizon=args.horizon)
     if args.batch:
         rows = _read_batch(args.batch)
     elif args.quantity:
@@ -326,6 +356,9 @@ def cmd_query(args) -> int:
         t = a["total"]
         print(f"{a['quantity']} {window}: median {number(t['0.5'])}, 50% {number(t['0.25'])} – {number(t['0.75'])}, "
               f"90% {number(t['0.05'])} – {number(t['0.95'])}")
+        if a["forecast_from"]:
+            print(f"  a forecast past the latest report ({a['forecast_from']}): the flows go on under the model's own "
+                  "dynamics, so the interval widens with every month")
         if a["report"]:
             r = a["report"]
             print(f"  a new {a['rating']}-rated report would print: median {number(r['0.5'])}, "
@@ -352,7 +385,9 @@ def _answer(est, row: dict) -> dict:
     except ReportedlyError as exc:
         return answer | {"error": str(exc)}
     report = est.report_draws(total, rating=row["rating"]) if row["rating"] else None
-    return answer | {"total": quantiles(total), "report": quantiles(report) if report is not None else None}
+    forecast_from = None if is_ratio else est.forecast_from(row["end"] or est.latest_report)
+    return answer | {"total": quantiles(total), "report": quantiles(report) if report is not None else None,
+                     "forecast_from": forecast_from.isoformat() if forecast_from else None}
 
 
 def _read_batch(path: Path) -> list[dict]:

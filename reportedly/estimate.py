@@ -25,7 +25,7 @@ from .errors import ReportedlyError
 from .files import check_writable, make_shareable
 from .fit import Diagnostics, Timings, diagnose, sample
 from .influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
-from .posterior import POSTERIOR_FILE, Estimates
+from .posterior import POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
 from .plots import write_figures
 from .report import render_summary_markdown
 from .summary import claim_fit_table, headline_table, source_table
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
 KEPT = ["flow", "onset", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
 VALIDATION_PREFIX = "validation"
-LIBRARIES = ["pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
         "case": case.name,
         "random_seed": seed,
         "reportedly_version": __version__,
-        **{f"{lib}_version": importlib.metadata.version(lib) for lib in LIBRARIES},
+        **{f"{lib}_version": importlib.metadata.version(lib) for lib in RECORDED_LIBRARIES},
         **case.fingerprint(),
         "spec": case.spec_text,
         "claims_used": ",".join(design.claim_ids),

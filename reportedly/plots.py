@@ -87,12 +87,16 @@ def cumulative_figure(est: Estimates, claims: list[Claim]):
                 ax.errorbar(x, y, yerr=[[y - (start + lower)], [(start + upper) - y]], fmt="o", capsize=3, **style)
         _log_scale(ax, "y")
         ax.set_ylim(bottom=max(np.quantile(flat[:, -1], 0.05) / 30, 1))
-        ax.set_ylabel(f"{quantity.replace('_', ' ')}, cumulative")
+        ax.set_ylabel(f"{quantity.replace('_', ' ')}, cumulative (log scale)")
         ax.grid(alpha=0.3)
     first = axes.ravel()[0]
     handles = [plt.Line2D([], [], marker="o", ls="", color=col, label=o) for o, col in colours.items()]
-    first.legend(handles=handles + first.get_legend_handles_labels()[0], loc="upper left", fontsize=8, ncol=2)
-    fig.suptitle(f"{est.spec.case.title}: cumulative totals and the claims (hollow: not used)")
+    handles += [plt.Line2D([], [], marker=m, ls="", color="0.3", label=text) for m, text in
+                (("^", "more than / at least"), ("v", "as many as / up to"), ("o", "rounded figure, with its interval"))]
+    first.legend(handles=handles + first.get_legend_handles_labels()[0], loc="upper left", fontsize=7, ncol=2)
+    fig.suptitle(f"{est.spec.case.title}: cumulative totals (median, 50% and 90% intervals) and the claims\n"
+                 "hollow: not used; a claim about a period is drawn at its end, as the median cumulative at its start "
+                 "plus the printed figure", fontsize=10)
     fig.tight_layout()
     return fig
 

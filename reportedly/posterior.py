@@ -5,6 +5,7 @@ Draws keep their (chain, draw) dimensions; quantiles pool them.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import tomllib
@@ -20,6 +21,8 @@ from .spec import Headline, ModelSpec
 from .timeaxis import MonthAxis, OutsideAxis, window_totals
 
 POSTERIOR_FILE = "posterior.nc"
+# Libraries whose versions a saved fit records.
+RECORDED_LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -30,6 +33,7 @@ class Estimates:
     posterior: xr.Dataset      # dims (chain, draw, ...)
     attrs: dict
     spec: ModelSpec
+    forecast_horizon: dt.date | None = None   # overrides the model file's [time] horizon
 
     @property
     def axis(self) -> MonthAxis:
@@ -43,20 +47,82 @@ class Estimates:
     def converged(self) -> bool:
         return bool(json.loads(self.attrs["diagnostics"])["passed"])
 
+    @property
+    def horizon(self) -> dt.date:
+        """The last day a query may reach: the override, the model file's [time] horizon, or a year past the axis."""
+        if self.forecast_horizon or self.spec.time.horizon:
+            return self.forecast_horizon or self.spec.time.horizon
+        last = self.axis.last_day
+        return dt.date(last.year + 1, last.month, calendar.monthrange(last.year + 1, last.month)[1])
+
+    def forecast_from(self, end: dt.date | None) -> dt.date | None:
+        """The latest report, if a window ending on `end` reaches past it (its total is then partly a forecast)."""
+        return self.latest_report if end is not None and end > self.latest_report else None
+
     def window_total(self, quantity: str, start: dt.date | None, end: dt.date) -> np.ndarray:
-        """Posterior draws of the total of `quantity` over start..end (inclusive)."""
+        """Posterior draws of the total of `quantity` over start..end (inclusive).
+
+        Past the time axis the flow goes on under the model's own dynamics (see `forecast_flow`), up to the
+        horizon. A window that begins before the axis is answered when every draw puts the flow's onset inside it.
+        """
         quantities = list(self.posterior["quantity"].values)
         if quantity not in quantities:
             raise ReportedlyError(f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
                                   f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})")
         if start is not None and end < start:
             raise ReportedlyError(f"the window ends ({end}) before it starts ({start}); swap --from and --to")
+        if end > self.horizon:
+            raise ReportedlyError(f"{end} is past the forecast horizon ({self.horizon}); pass --horizon {end} (or later), "
+                                  f"or set [time] horizon in models/{self.spec.case.name}.toml")
+        if start is not None and start < self.axis.start:
+            self._check_nothing_before_axis(quantity, start)
+            start = None
+        axis = MonthAxis(self.axis.first, max(end, self.axis.last_day))
         try:
-            k0, f0, k1, f1 = self.axis.window(start, end)
+            k0, f0, k1, f1 = axis.window(start, end)
         except OutsideAxis as exc:
             raise ReportedlyError(f"{exc}; {exc.fix(self.spec.case.name)}") from None
+        return window_totals(self.forecast_flow(quantity, len(axis.months) - len(self.axis.months)), k0, f0, k1, f1)
+
+    def forecast_flow(self, quantity: str, months: int) -> np.ndarray:
+        """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.
+
+        The log flow goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's
+        log flow (scaled to a whole month if the flow began in it). The steps are drawn with a seed fixed by the
+        fit, so a query gives the same answer every time.
+        """
         flow = self.posterior["flow"].sel(quantity=quantity).values
-        return window_totals(flow, k0, f0, k1, f1)
+        if months == 0:
+            return flow
+        link = self.spec.links.get(quantity)
+        base = link.product[0] if link else quantity
+        base_flow = self.posterior["flow"].sel(quantity=base).values
+        onset = self._onset(base)
+        active = 1.0 if onset is None else np.clip(len(self.axis.months) - onset, 0.0, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            last = np.where(active > 0, base_flow[..., -1] / active, 0.0)
+        smoothness = self.posterior["smoothness"].sel(flow_quantity=base).values
+        rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)])
+        steps = smoothness[..., None] * rng.standard_normal(smoothness.shape + (months,))
+        future = last[..., None] * np.exp(np.cumsum(steps, axis=-1))
+        if link:
+            future = future * self.ratio(link.product[1])[..., None]
+        return np.concatenate([flow, future], axis=-1)
+
+    def _onset(self, flow: str) -> np.ndarray | None:
+        """Draws of a flow's onset, in months since the axis start; None for a flow without one."""
+        if self.spec.flows[flow].onset is None:
+            return None
+        return self.posterior["onset"].sel(onset_quantity=flow).values
+
+    def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
+        link = self.spec.links.get(quantity)
+        base = link.product[0] if link else quantity
+        onset = self._onset(base)
+        if onset is None or onset.min() < 0:
+            raise ReportedlyError(
+                f"{start} is before the time axis starts ({self.axis.start}) and the {base} flow may have run before it; "
+                f"{OutsideAxis(start, self.axis).fix(self.spec.case.name)}")
 
     def ratio(self, name: str, which: str = "realised") -> np.ndarray:
         return self.posterior[which].sel(ratio=name).values

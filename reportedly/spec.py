@@ -112,6 +112,8 @@ class Headline(Frozen):
 class TimeSpec(Frozen):
     start: dt.date = Field(description="First month of the axis (any day in it).")
     end: dt.date = Field(description="Last month of the axis (any day in it).")
+    horizon: dt.date | None = Field(None, description="Last day a query may forecast to (the flows go on under their "
+                                                      "own dynamics past the axis); default a year past the end.")
 
 
 class CaseSpec(Frozen):
@@ -150,6 +152,8 @@ class ModelSpec(Frozen):
                 raise ValueError(f"headline '{h.name}': unknown quantity '{h.quantity}'")
         if self.time.end < self.time.start:
             raise ValueError("time.end is before time.start")
+        if self.time.horizon is not None and self.time.horizon < self.time.end:
+            raise ValueError("time.horizon is before time.end")
         return self
 
     @property

@@ -92,8 +92,6 @@ def test_query_batch(fitted_case, tmp_path, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["query", "dprk_russia", "tanks"], "'tanks' has no monthly flow"),
-    (["query", "dprk_russia", "shells", "--from", "2020-01-01"], "2020-01-01 is before the time axis starts (2023-01-01); to cover it, set [time] start in models/dprk_russia.toml to 2020-01 or earlier"),
-    (["query", "dprk_russia", "shells", "--to", "2025-11-25"], "2025-11-25 is after the time axis ends (2025-07-31); to cover it, set [time] end"),
     (["query", "dprk_russia", "shells", "--from", "2025-01-01", "--to", "2024-01-01"], "ends (2024-01-01) before it starts"),
 ])
 def test_query_bad_input(fitted_case, capsys, args, message):
@@ -143,3 +141,43 @@ def test_regression_check_catches_a_perturbed_golden_value():
     perturbed = Estimates(golden.posterior.assign(flow=shifted), golden.attrs, golden.spec)
     flagged = {d.headline for d in compare(golden, perturbed)}
     assert flagged == {"troops_to_date"}
+
+
+def query_json(root, *args) -> dict:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--root", str(root), "query", "dprk_russia", *args, "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+def test_how_many_by_now_is_a_forecast_whose_interval_widens(fitted_case):
+    """Past the latest report the flows go on under the model's own dynamics, up to the horizon."""
+    latest = query_json(fitted_case, "troops", "--to", "2025-07-13")
+    assert latest["forecast_from"] is None
+    answers = [query_json(fitted_case, "troops", "--to", end) for end in ("2025-09-30", "2026-03-31", "2026-11-25")]
+    assert all(a["forecast_from"] == "2025-07-13" for a in answers)
+    totals = [latest["total"], *(a["total"] for a in answers)]
+    assert all(a["0.05"] <= b["0.05"] and a["0.5"] <= b["0.5"] for a, b in zip(totals, totals[1:]))
+    widths = [t["0.95"] / t["0.05"] for t in totals]
+    assert widths == sorted(widths) and widths[-1] > 2 * widths[0]
+    assert query_json(fitted_case, "troops", "--to", "2026-11-25") == answers[-1], "the same answer every time"
+
+
+def test_past_the_horizon_is_refused_with_the_fix_and_horizon_overrides_it(fitted_case, capsys):
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "shells", "--to", "2027-06-30"]) == 2
+    assert ("2027-06-30 is past the forecast horizon (2026-12-31); pass --horizon 2027-06-30 (or later), or set "
+            "[time] horizon in models/dprk_russia.toml") in capsys.readouterr().err
+    assert query_json(fitted_case, "shells", "--to", "2027-06-30", "--horizon", "2027-06-30")["forecast_from"]
+
+
+def test_a_window_from_before_the_axis_counts_from_the_onset(fitted_case, capsys):
+    """Before the axis start a flow with an onset inside the axis in every draw is zero; one without is refused."""
+    early = query_json(fitted_case, "shells", "--from", "2020-01-01", "--to", "2024-12-31")
+    assert early["start"] == "2020-01-01"
+    assert early["total"] == query_json(fitted_case, "shells", "--to", "2024-12-31")["total"]
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "workers", "--from", "2020-01-01"]) == 2
+    assert ("2020-01-01 is before the time axis starts (2023-01-01) and the workers flow may have run before it; to "
+            "cover it, set [time] start in models/dprk_russia.toml to 2020-01 or earlier") in capsys.readouterr().err

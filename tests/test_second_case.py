@@ -62,14 +62,14 @@ def test_summary_and_query(fitted, capsys):
 
 def test_batch_answers_each_row_and_names_the_one_it_cannot(fitted, tmp_path, capsys):
     batch = tmp_path / "rows.csv"
-    batch.write_text("quantity,start,end,rating\ntrucks,2024-01-01,2024-06-30,B\nevacuees,,2026-03-31,\n"
+    batch.write_text("quantity,start,end,rating\ntrucks,2024-01-01,2024-06-30,B\nevacuees,,2027-03-31,\n"
                      "tonnes,2024-13-01,,\ntrucks,,,\n", encoding="utf-8")
     assert main(["--root", str(fitted), "query", NAME, "--batch", str(batch), "--json"]) == 2
     captured = capsys.readouterr()
     rows = json.loads(captured.out)
     assert [r.get("error") is None for r in rows] == [True, False, False, True]
-    assert rows[1]["error"] == ("2026-03-31 is after the time axis ends (2025-09-30); to cover it, set [time] end in "
-                                "models/aid_convoys.toml to 2026-03 or later and run 'reportedly estimate aid_convoys' again")
+    assert rows[1]["error"] == ("2027-03-31 is past the forecast horizon (2026-09-30); pass --horizon 2027-03-31 (or "
+                                "later), or set [time] horizon in models/aid_convoys.toml")
     assert rows[2]["error"].endswith("line 4: dates must be YYYY-MM-DD or empty")
     assert rows[0]["total"]["0.5"] > 0 and rows[3]["total"]["0.5"] > rows[0]["total"]["0.5"]
     assert "2 of 4 rows could not be answered (lines 3, 4)" in captured.err
