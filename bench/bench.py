@@ -1,7 +1,7 @@
 """Benchmark: where the seconds go, cold and warm, against a plain PyMC script; and how the fit scales.
 
     ./run.sh bench [--runs 3] [--scale]      writes bench/results.json and bench/results.md
-    ./run.sh bench --only-seeds [--seeds N]  only the seed sweep (bench/seeds.py), merged into results.json
+    ./run.sh bench --only-seeds [--seeds N]  only the seed sweep (bench/seeds.py, 100 seeds), merged into results.json
 
 Every figure is whole-process wall time of a fresh process unless named otherwise. "Cold" runs get an
 empty PyTensor/numba compile cache (a fresh base_compiledir); "warm" runs reuse one filled by a first run.
@@ -226,7 +226,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", action="store_true", help="also fit synthetic cases of 20 to 20,000 claims")
     parser.add_argument("--only-scale", action="store_true", help="only the scale curve (merged into results.json)")
-    parser.add_argument("--seeds", type=int, default=100, help="seeds in the seed sweep (default 100)")
+    parser.add_argument("--seeds", type=int, help="run the seed sweep over this many seeds (--only-seeds: 100)")
     parser.add_argument("--only-seeds", action="store_true", help="only the seed sweep (merged into results.json)")
     args = parser.parse_args()
     results_file = Path(__file__).parent / "results.json"
@@ -236,10 +236,12 @@ def main() -> None:
         results["scale"] = scale()
     elif "scale" in previous:
         results["scale"] = previous["scale"]  # the last scale curve stays until it is measured again
-    if not args.only_scale:
+    if args.only_seeds or args.seeds:
         from seeds import sweep
 
-        results["seeds"] = sweep(ROOT, args.seeds)
+        results["seeds"] = sweep(ROOT, args.seeds or 100)
+    elif "seeds" in previous:
+        results["seeds"] = previous["seeds"]  # the last seed sweep stays until it is run again
     results_file.write_text(json.dumps(results, indent=1))
     (Path(__file__).parent / "results.md").write_text(render(results))
     print(render(results))
