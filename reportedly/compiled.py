@@ -171,12 +171,13 @@ def logp_at(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def model_key(spec: ModelSpec, design: Design) -> str:
-    """A hash of everything the compiled model depends on; the sampler settings are not part of it."""
+    """A hash of everything the compiled model depends on; the sampler settings, headlines and forecast horizon
+    are not part of it."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
     for source in sorted(package.glob("*.py")):
         digest.update(source.read_bytes())
-    digest.update(spec.model_dump_json(exclude={"sampler", "headlines"}).encode())
+    digest.update(spec.model_dump_json(exclude={"sampler": True, "headlines": True, "time": {"horizon"}}).encode())
     digest.update(pickle.dumps(design))
     digest.update(json.dumps([sys.version, *(importlib.metadata.version(lib) for lib in LIBRARIES)]).encode())
     return digest.hexdigest()

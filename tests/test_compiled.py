@@ -52,7 +52,7 @@ def test_a_second_process_loads_the_model_without_building_it(shipped):
     assert int(done.stdout.split()[-1]) == n_dim
 
 
-def test_the_key_changes_with_the_claims_and_the_model_but_not_the_sampler(shipped):
+def test_the_key_changes_with_the_claims_and_the_model_but_not_the_sampler_or_horizon(shipped):
     spec, design = shipped
     key = cache.model_key(spec, design)
     moved = dataclasses.replace(design, log_lower=design.log_lower + 0.01)
@@ -61,6 +61,8 @@ def test_the_key_changes_with_the_claims_and_the_model_but_not_the_sampler(shipp
     assert cache.model_key(spec, moved) != key
     assert cache.model_key(wider, design) != key
     assert cache.model_key(more_draws, design) == key
+    later = spec.model_copy(update={"time": spec.time.model_copy(update={"horizon": spec.time.horizon.replace(year=2030)})})
+    assert cache.model_key(later, design) == key
 
 
 def test_a_layout_whose_callbacks_are_gone_is_compiled_again(shipped):
