@@ -65,7 +65,7 @@ def influence_table(est: Estimates) -> pd.DataFrame:
     """One row per used claim and headline: the headline's median and 90% interval with and without the claim.
 
     `shift` is the relative move of the median when the claim is dropped; `pareto_k` above 0.7 marks rows
-    whose importance-sampling estimate is unreliable (`exact` False: refit to know).
+    whose importance-sampling estimate is unreliable (`reliable` False: refit to know, see `refit_unreliable`).
     """
     weights, pareto_k = loo_weights(est.posterior["log_likelihood"])
     claims = list(est.posterior["log_likelihood"]["claim"].values)

@@ -50,8 +50,9 @@ class Estimates:
     @property
     def horizon(self) -> dt.date:
         """The last day a query may reach: the override, the model file's [time] horizon, or a year past the axis."""
-        if self.forecast_horizon or self.spec.time.horizon:
-            return self.forecast_horizon or self.spec.time.horizon
+        explicit = self.forecast_horizon or self.spec.time.horizon
+        if explicit:
+            return explicit
         last = self.axis.last_day
         return dt.date(last.year + 1, last.month, calendar.monthrange(last.year + 1, last.month)[1])
 
@@ -95,7 +96,7 @@ class Estimates:
         if months == 0:
             return flow
         link = self.spec.links.get(quantity)
-        base = link.product[0] if link else quantity
+        base = self._base_flow(quantity)
         base_flow = self.posterior["flow"].sel(quantity=base).values
         onset = self._onset(base)
         active = 1.0 if onset is None else np.clip(len(self.axis.months) - onset, 0.0, 1.0)
@@ -109,6 +110,11 @@ class Estimates:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)
 
+    def _base_flow(self, quantity: str) -> str:
+        """The flow a quantity moves with: itself, or the flow of the link it is."""
+        link = self.spec.links.get(quantity)
+        return link.product[0] if link else quantity
+
     def _onset(self, flow: str) -> np.ndarray | None:
         """Draws of a flow's onset, in months since the axis start; None for a flow without one."""
         if self.spec.flows[flow].onset is None:
@@ -116,8 +122,7 @@ class Estimates:
         return self.posterior["onset"].sel(onset_quantity=flow).values
 
     def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
-        link = self.spec.links.get(quantity)
-        base = link.product[0] if link else quantity
+        base = self._base_flow(quantity)
         onset = self._onset(base)
         if onset is None or onset.min() < 0:
             raise ReportedlyError(

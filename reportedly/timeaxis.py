@@ -86,21 +86,25 @@ class MonthAxis:
         return k0, f0, k1, f1
 
 
+def _padded_and_cumulative(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The flow with a zero month appended, and its running total from zero: a window's total is read off both."""
+    zero = np.zeros(flow.shape[:-1] + (1,))
+    return np.concatenate([flow, zero], axis=-1), np.concatenate([zero, np.cumsum(flow, axis=-1)], axis=-1)
+
+
 def window_totals(flow: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
     """Sum a monthly flow (..., month) over windows given as axis positions; vectorised over windows.
 
     `flow` may carry leading sample dimensions; the positions broadcast against them.
     """
-    pad = np.concatenate([flow, np.zeros(flow.shape[:-1] + (1,))], axis=-1)
-    cum = np.concatenate([np.zeros(flow.shape[:-1] + (1,)), np.cumsum(flow, axis=-1)], axis=-1)
+    pad, cum = _padded_and_cumulative(flow)
     at = lambda k, f: np.take(cum, k, axis=-1) + f * np.take(pad, k, axis=-1)  # noqa: E731
     return at(k1, f1) - at(k0, f0)
 
 
 def row_window_totals(flows: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
     """Row i of `flows` (..., row, month) summed over window i: one window per row, any leading sample dimensions."""
-    pad = np.concatenate([flows, np.zeros(flows.shape[:-1] + (1,))], axis=-1)
-    cum = np.concatenate([np.zeros(flows.shape[:-1] + (1,)), np.cumsum(flows, axis=-1)], axis=-1)
+    pad, cum = _padded_and_cumulative(flows)
 
     def at(k, f):
         index = np.broadcast_to(np.asarray(k)[:, None], flows.shape[:-1] + (1,))
