@@ -39,6 +39,7 @@ def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
         source_index=rng.integers(0, len(sources), n_claims),
         log_lower=np.zeros(n_claims), log_upper=np.ones(n_claims), log_value=np.zeros(n_claims),
         rule=list(rng.choice(RULES, n_claims)), significant_figures=rng.integers(1, 3, n_claims),
+        weight=np.ones(n_claims),
     )
 
 

@@ -119,21 +119,17 @@ one to eight claims a source, the data move the scales little: ratings matter.""
     ("md", """\
 ## Which claim drives which estimate
 
-Each used claim left out in turn (a refit of one compiled model); the table shows how far each headline
+Each used claim left out in turn (a refit of the same compiled model: the claims are its data); the table shows how far each headline
 median moves, in percent. Large numbers mark the claims a headline rests on."""),
     ("code", '''\
-import numpy as np
-
 from reportedly.validation import make_refitter
 
 refitter = make_refitter(case, case.spec.sampler)
 baseline = headline_table(refitter.fit(seed=1)[0]).set_index("name")["median"]
 moves = {}
-for i, claim_id in enumerate(refitter.design.claim_ids):
-    weight = np.ones(len(refitter.design.claim_ids))
-    weight[i] = 0.0
-    without = headline_table(refitter.fit(seed=1, claim_weight=weight)[0]).set_index("name")["median"]
-    moves[claim_id] = (100 * (without / baseline - 1)).round(0)
+for claim_id in refitter.design.claim_ids:
+    without = headline_table(refitter.fit(seed=1, design=refitter.design.without([claim_id]))[0])
+    moves[claim_id] = (100 * (without.set_index("name")["median"] / baseline - 1)).round(0)
 pd.DataFrame(moves).T'''),
     ("md", """\
 The same question answered from the saved fit alone, without refitting: Pareto-smoothed importance sampling
@@ -151,12 +147,15 @@ psis.pivot(index="claim", columns="headline", values="shift").mul(100).round(0)'
 Refit with one source's rating lowered to D ("not usually reliable"), and see how the headlines move. Change
 `DISTRUSTED` to try another."""),
     ("code", '''\
+import dataclasses
+
 from reportedly.design import RATINGS
 
 DISTRUSTED = "msmt"
 ratings = refitter.design.source_rating.copy()
 ratings[refitter.design.sources.index(DISTRUSTED)] = RATINGS.index("D")
-distrusted = headline_table(refitter.fit(seed=1, source_rating=ratings)[0]).set_index("name")
+distrusted_design = dataclasses.replace(refitter.design, source_rating=ratings)
+distrusted = headline_table(refitter.fit(seed=1, design=distrusted_design)[0]).set_index("name")
 pd.DataFrame({"as rated": baseline, f"{DISTRUSTED} rated D": distrusted["median"],
               "change %": (100 * (distrusted["median"] / baseline - 1)).round(0)})'''),
     ("md", "## Other readings of the evidence\n\nThe sensitivity analysis of `reportedly check`: medians under each variant."),
@@ -171,7 +170,7 @@ NEW_ARTICLE = [
     ("md", """\
 # Adding a new article
 
-The workflow for new evidence: add the article, write its claims, validate, refit, compare. It runs in a
+The workflow for new evidence: add the article, draft and confirm its claims, validate, refit, compare. It runs in a
 scratch copy of the case so the shipped seeds stay as they are. **The article below is invented for this
 demonstration; it is not evidence.**"""),
     ("code", SETUP),
@@ -190,24 +189,26 @@ article = "900_example.txt"
 (scratch / "seeds" / "articles" / article).write_text(
     "EXAMPLE ONLY. Officials said on 30 July 2025 that more than 15,000 North Korean troops "
     "had been sent to Russia so far.\\n", encoding="utf-8");'''),
-    ("md", "## 2. Write its claims\n\nOne claim per printed figure, with its quote, window, qualifier and provenance. A first draft with a typo:"),
+    ("md", """\
+## 2. Draft its claims
+
+`reportedly extract` (here its Python functions) proposes one claim per printed figure: the sentence, the
+figure and qualifier, the quantity and the window read against the article's date. It leaves `origin` for
+you to decide."""),
     ("code", '''\
-draft = """\\
-article: 900_example.txt
-report_date: 2025-07-30
-relay: [yonhap]
-claims:
-  - id: example-troops
-    assessment: example-troops-jul2025
-    quote: more than 15,000 North Korean troops had been sent to Russia so far
-    quantity: troops
-    value: 15000
-    qualifer: more_than
-    window: {kind: cumulative, end: 2025-07-30}
-    origin: sk_mnd
-"""
+import datetime as dt
+
+from reportedly.extract import draft_claims, named_sources, propose
+
+text = (scratch / "seeds" / "articles" / article).read_text(encoding="utf-8")
+published = dt.date(2025, 7, 30)
+draft = draft_claims(article, published, propose(text, published, before.spec), named_sources(text, before.evidence.sources))
+print(draft)'''),
+    ("md", "Confirm it: set the origin and the outlet that carried it. A first confirmation with a typo:"),
+    ("code", '''\
+confirmed = draft.replace("origin: ''", "origin: sk_mnd").replace("relay: []", "relay: [yonhap]")
 claims_file = scratch / "seeds" / "claims" / "900_example.yaml"
-claims_file.write_text(draft, encoding="utf-8");'''),
+claims_file.write_text(confirmed.replace("qualifier:", "qualifer:"), encoding="utf-8");'''),
     ("md", "## 3. Validate\n\nEvery problem names the file, the claim and the field, and suggests the nearest valid name."),
     ("code", '''\
 from reportedly.errors import InputError
@@ -217,7 +218,7 @@ try:
 except InputError as error:
     print(error)'''),
     ("code", '''\
-claims_file.write_text(draft.replace("qualifer", "qualifier"), encoding="utf-8")
+claims_file.write_text(confirmed, encoding="utf-8")
 after = load_case(scratch, "dprk_russia")
 if FAST:
     after = after.with_sampler(draws=150, tune=200)

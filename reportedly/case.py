@@ -79,6 +79,17 @@ def case_names(root: Path) -> list[str]:
 
 def load_case(root: Path, name: str | None = None) -> Case:
     """Load models/<name>.toml and seeds/ under `root`, and check the claims fit the model."""
+    spec, text = load_spec(model_file(root, name))
+    evidence = load_evidence(root / "seeds")
+    case = Case(root, spec, text, evidence)
+    problems = check_claims_against_spec(case)
+    if problems:
+        raise InputError(problems)
+    return case
+
+
+def model_file(root: Path, name: str | None = None) -> Path:
+    """models/<name>.toml under `root`; without a name, the only model file there."""
     names = case_names(root)
     if not names:
         raise ReportedlyError(f"{root / 'models'} holds no model files; write models/<case>.toml (see the shipped one)")
@@ -88,13 +99,7 @@ def load_case(root: Path, name: str | None = None) -> Case:
         name = names[0]
     if name not in names:
         raise ReportedlyError(f"no model file models/{name}.toml{did_you_mean(name, names)}")
-    spec, text = load_spec(root / "models" / f"{name}.toml")
-    evidence = load_evidence(root / "seeds")
-    case = Case(root, spec, text, evidence)
-    problems = check_claims_against_spec(case)
-    if problems:
-        raise InputError(problems)
-    return case
+    return root / "models" / f"{name}.toml"
 
 
 def check_claims_against_spec(case: Case) -> list[Problem]:

@@ -1,4 +1,5 @@
-"""Command line: `reportedly claims | sources | estimate | summary | query | check | plot`. Renders what the library returns."""
+"""Command line: `reportedly claims | sources | extract | estimate | summary | query | explain | check | plot | report`.
+Renders what the library returns."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .case import Case, check_root, find_root, load_case
+from .case import Case, check_root, find_root, load_case, model_file
 from .claims import relay_differences
 from .errors import InputError, ReportedlyError, did_you_mean
 
@@ -100,6 +101,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="importance sampling only; do not refit where its Pareto k is above 0.7")
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_explain)
+
+    p = sub.add_parser("extract", help="propose draft claims from an article's text, for you to confirm")
+    p.add_argument("article", type=Path, help="the article, as a UTF-8 text file")
+    p.add_argument("case", nargs="?")
+    p.add_argument("--date", type=_date, help="the article's date, against which 'last year' or 'since' are read "
+                   "(default: the report date of the claims file for this article, if there is one)")
+    p.add_argument("--write", action="store_true",
+                   help="write the draft into seeds/claims/ (and the article into seeds/articles/); never overwrites")
+    p.add_argument("--json", action="store_true", help="print the proposals as JSON")
+    p.set_defaults(command=cmd_extract)
 
     p = sub.add_parser("query", help="posterior of a total over any window, or of what a new report would print")
     p.add_argument("case")
@@ -310,7 +321,7 @@ def cmd_explain(args) -> int:
 
         def refit_without(claim: str):
             print(f"refitting without {claim} (Pareto k above 0.7) ...", file=sys.stderr)
-            return refitter.fit(seed, claim_weight=refitter.weights_without([claim]))[0].headline_draws()
+            return refitter.fit(seed, refitter.design.without([claim]))[0].headline_draws()
 
         table = refit_unreliable(table, refit_without)
         atomic_write(case.estimates_dir / INFLUENCE_FILE,
@@ -327,6 +338,54 @@ def cmd_explain(args) -> int:
         first = group.iloc[0]
         print(f"{labels[name]}: median {number(first['median'])}, 90% {number(first['q05'])} – {number(first['q95'])}")
         print("\n".join(driver_lines(group)))
+    return 0
+
+
+def cmd_extract(args) -> int:
+    from .claims import load_evidence, load_sources
+    from .extract import draft_claims, named_sources, propose
+    from .files import atomic_write
+    from .spec import load_spec
+
+    root = check_root(args.root) if args.root else find_root()
+    spec, _ = load_spec(model_file(root, args.case))  # the claims need not be valid: a draft may be in progress
+    sources = load_sources(root / "seeds" / "sources.yaml")
+    path: Path = args.article
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ReportedlyError(f"{path}: is not UTF-8 text; save the article as UTF-8 and try again") from None
+    except OSError as exc:
+        raise ReportedlyError(f"{path}: cannot be read ({exc.strerror or exc}); give the article as a text file") from None
+    try:
+        dated = [c.report_date for c in load_evidence(root / "seeds").claims if c.article == path.name]
+    except InputError:
+        dated = []
+    if args.date is None and not dated:
+        raise ReportedlyError(f"give the date of {path.name} with --date YYYY-MM-DD: windows such as 'last year' "
+                              "or 'since September' are read against it")
+    date = args.date or max(dated)
+    proposals = propose(text, date, spec)
+    if args.json:
+        print(json.dumps([dataclasses.asdict(p) for p in proposals], indent=1, default=str))
+        return 0
+    draft = draft_claims(path.name, date, proposals, named_sources(text, sources))
+    print(f"{len(proposals)} proposed claim(s) from {path.name}, read against {date}; confirm each and set its "
+          "origin before using it", file=sys.stderr)
+    if not args.write:
+        print(draft, end="")
+        return 0
+    seeds = root / "seeds"
+    target = seeds / "claims" / f"{path.stem}.yaml"
+    article = seeds / "articles" / path.name
+    if target.exists():
+        raise ReportedlyError(f"{target} exists and extract never overwrites; edit it, or move it away and extract again")
+    if article.exists() and article.read_text(encoding="utf-8", errors="replace") != text:
+        raise ReportedlyError(f"{article} exists with other text; rename the new article and extract again")
+    if not article.exists():
+        atomic_write(article, lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(target, lambda p: p.write_text(draft, encoding="utf-8"))
+    print(f"wrote {target}; set each claim's origin, then: reportedly claims --check", file=sys.stderr)
     return 0
 
 

@@ -14,6 +14,7 @@ names, shapes, coordinates, the starting point) is stored next to PyTensor's com
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -28,18 +29,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .design import Design
+from .design import CLAIM_DATA, SOURCE_DATA, Design, padded_size
 from .spec import ModelSpec
 
 LOGP_SOURCE = """
-def reportedly_logp(dim, x_, out_, logp_, user_data_):
+def reportedly_logp(dim, x_, out_, logp_, data_):
     if dim != N_DIM:
         return -1
     try:
         x = carray(x_, (N_DIM,))
         out = carray(out_, (N_DIM,))
         logp = carray(logp_, ())
-        logp_val, grad = inner(x)
+        data = carray(data_, (N_DATA,))
+        logp_val, grad = inner(x{data})
         logp[()] = logp_val
         out[...] = grad
         if not np.all(np.isfinite(out)):
@@ -52,13 +54,14 @@ def reportedly_logp(dim, x_, out_, logp_, user_data_):
 """
 
 EXPAND_SOURCE = """
-def reportedly_expand(dim, expanded, x_, out_, user_data_):
+def reportedly_expand(dim, expanded, x_, out_, data_):
     if dim != N_DIM or expanded != N_EXPANDED:
         return -1
     try:
         x = carray(x_, (N_DIM,))
         out = carray(out_, (N_EXPANDED,))
-        (values,) = inner(x)
+        data = carray(data_, (N_DATA,))
+        (values,) = inner(x{data})
         out[...] = values
     except Exception:
         return -2
@@ -69,12 +72,18 @@ LIBRARIES = ("pymc", "pytensor", "numba", "nutpie", "numpy")
 log = logging.getLogger(__name__)
 
 
+# Rows of claims and sources a model is compiled for come in blocks (see `padded_size`).
+CLAIM_BLOCK, SOURCE_BLOCK = 16, 4
+DATA = CLAIM_DATA + SOURCE_DATA
+
+
 @dataclass(frozen=True)
 class Layout:
     """What nutpie needs besides the two callbacks, and the callbacks' cache keys."""
 
     n_dim: int
     n_expanded: int
+    n_data: int                 # length of the packed design the callbacks read (see `pack`)
     names: list[str]
     slices: list[tuple[int, int]]
     shapes: list[list[int]]
@@ -82,6 +91,8 @@ class Layout:
     coords: dict[str, list]
     reparameterized: list[str]
     start: list[float]          # the unconstrained starting point before jitter
+    logp_data: list[str]        # the design's arrays each compiled function takes, in its order
+    expand_data: list[str]
     logp_key: str
     expand_key: str
 
@@ -89,32 +100,62 @@ class Layout:
 def compile_design(spec: ModelSpec, design: Design):
     """The compiled nutpie model for these claims under this model file, always as loaded from the cache.
 
-    A model not yet cached is built, compiled and cached by a child process, then loaded here like any cached
-    one: numba's fresh and cached machine code differ in floating point, and a seed must give the same draws
-    whether or not this process compiled the model. Only if the child cannot cache it is it compiled here.
+    The claims are data of the compiled model, which has room for some more claims and sources than
+    `design` has: editing, adding or leaving out claims within that room reuses it (see `with_design`).
+    A model not yet cached is built, compiled and cached by a child process, then loaded here like any
+    cached one: numba's fresh and cached machine code differ in floating point, and a seed must give the
+    same draws whether or not this process compiled the model. Only if the child cannot cache it is it
+    compiled here.
     """
-    if not private_api_available():
-        from .model import build_model
+    padded = design.padded(padded_size(len(design.claim_ids), CLAIM_BLOCK), padded_size(len(design.sources), SOURCE_BLOCK))
+    return with_design(_compile_padded(spec, padded), design)
 
+
+def _compile_padded(spec: ModelSpec, padded: Design):
+    from .model import build_model
+
+    if not private_api_available():
         log.warning("nutpie %s lacks the functions the compile cache calls (_make_functions, "
                     "_prepare_dims_and_coords); compiling with nutpie's public path, without the cache",
                     importlib.metadata.version("nutpie"))
         import nutpie
 
-        return nutpie.compile_pymc_model(build_model(spec, design))
-    key = model_key(spec, design)
+        return nutpie.compile_pymc_model(build_model(spec, padded, as_data=True))
+    key = model_key(spec, padded)
     compiled = _load_cached(key)
     if compiled is None:
-        _compile_in_child(spec, design, key)
+        _compile_in_child(spec, padded, key)
         compiled = _load_cached(key)
     if compiled is None:
-        from .model import build_model
-
         log.info("the compiled model could not be cached; compiling it in this process")
-        compiled, layout = _compile(build_model(spec, design))
+        compiled, layout = _compile(build_model(spec, padded, as_data=True))
         if layout is not None:
             _write_layout(key, layout)
     return compiled
+
+
+def with_design(compiled, design: Design):
+    """`compiled` fitting the claims of `design`, which must fit the claims and sources it was compiled for."""
+    padded = design.padded(len(compiled.coords["claim"]), len(compiled.coords["source"]))
+    if compiled.shared_var_keys:  # compiled by nutpie's public path
+        compiled = compiled.with_data(**{name: np.asarray(getattr(padded, name), dtype=float) for name in DATA})
+    else:
+        compiled = dataclasses.replace(compiled, user_data=pack(padded))
+    return dataclasses.replace(compiled, _coords={**compiled.coords, "claim": padded.claim_ids, "source": padded.sources})
+
+
+def pack(padded: Design) -> np.ndarray:
+    """The design's arrays end to end, as the callbacks read them (see `data_slices`)."""
+    return np.ascontiguousarray(np.concatenate([np.asarray(getattr(padded, name), dtype=float) for name in DATA]))
+
+
+def data_slices(n_claims: int, n_sources: int) -> dict[str, tuple[int, int]]:
+    """Where each of the design's arrays lies in the packed design."""
+    slices, start = {}, 0
+    for name in DATA:
+        stop = start + (n_claims if name in CLAIM_DATA else n_sources)
+        slices[name], start = (start, stop), stop
+    return slices
 
 
 def private_api_available() -> bool:
@@ -139,11 +180,11 @@ def _load_cached(key: str):
     return compiled
 
 
-def _compile_in_child(spec: ModelSpec, design: Design, key: str) -> None:
+def _compile_in_child(spec: ModelSpec, padded: Design, key: str) -> None:
     """Build, compile and cache the model in a separate process (see `compile_design`)."""
     with tempfile.TemporaryDirectory(prefix="reportedly-compile-") as folder:
         job = Path(folder) / "job.pickle"
-        job.write_bytes(pickle.dumps((spec, design, key)))
+        job.write_bytes(pickle.dumps((spec, padded, key)))
         done = subprocess.run([sys.executable, "-m", __name__, str(job)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         log.info("compiling in a child process failed (exit %s): %s", done.returncode, done.stderr[-2000:])
@@ -152,8 +193,8 @@ def _compile_in_child(spec: ModelSpec, design: Design, key: str) -> None:
 def _compile_and_cache(job: Path) -> None:
     from .model import build_model
 
-    spec, design, key = pickle.loads(job.read_bytes())
-    _, layout = _compile(build_model(spec, design))
+    spec, padded, key = pickle.loads(job.read_bytes())
+    _, layout = _compile(build_model(spec, padded, as_data=True))
     if layout is not None:
         _write_layout(key, layout)
 
@@ -166,51 +207,60 @@ def logp_at(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
     grad, logp = np.empty_like(x), np.empty(1)
     pointer = ctypes.POINTER(ctypes.c_double)
     compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
-                                       logp.ctypes.data_as(pointer), ctypes.c_void_p(compiled.user_data.ctypes.data))
+                                       logp.ctypes.data_as(pointer), ctypes.cast(compiled.user_data.ctypes.data, pointer))
     return float(logp[0]), grad
 
 
-def model_key(spec: ModelSpec, design: Design) -> str:
-    """A hash of everything the compiled model depends on; the sampler settings, headlines and forecast horizon
-    are not part of it."""
+def model_key(spec: ModelSpec, padded: Design) -> str:
+    """A hash of everything the compiled model depends on: the model file (but not its sampler settings,
+    headlines, forecast horizon, reading of qualifiers or
+    words for quantities), the sizes of the padded design, this package's
+    source and the library versions. The claims themselves are data, not part of it."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
     for source in sorted(package.glob("*.py")):
         digest.update(source.read_bytes())
-    digest.update(spec.model_dump_json(exclude={"sampler": True, "headlines": True, "time": {"horizon"}}).encode())
-    digest.update(pickle.dumps(design))
+    excluded = {"sampler": True, "headlines": True, "qualifiers": True, "time": {"horizon"},
+                "flows": {"__all__": {"words"}}, "links": {"__all__": {"words"}}}
+    digest.update(spec.model_dump_json(exclude=excluded).encode())
+    digest.update(json.dumps([padded.quantities, padded.ratios, len(padded.claim_ids), len(padded.sources)]).encode())
     digest.update(json.dumps([sys.version, *(importlib.metadata.version(lib) for lib in LIBRARIES)]).encode())
     return digest.hexdigest()
 
 
 def _compile(model):
-    """Compile `model` (no `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout."""
+    """Compile `model` (claims as `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout."""
     from nutpie import compile_pymc as nutpie_pymc
     from pymc.model.transform.optimization import freeze_dims_and_data
 
-    model = freeze_dims_and_data(model)
+    model = freeze_dims_and_data(model, data=[])
     start = model.initial_point()
     n_dim, n_expanded, logp_fn, expand_fn, _, shape_info, reparameterized = nutpie_pymc._make_functions(
         model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=lambda seed: start)
-    if logp_fn.get_shared() or expand_fn.get_shared():
-        raise ValueError("only models without shared variables can be compiled here")
+    logp_data, expand_data = ([v.name for v in fn.get_shared()] for fn in (logp_fn, expand_fn))
+    if not set(logp_data + expand_data) <= set(DATA):
+        raise ValueError(f"the model has shared variables other than the design's: {logp_data + expand_data}")
     names, slices, shapes = shape_info
     dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized)
-    logp_key = _callback_key(LOGP_SOURCE, logp_fn, N_DIM=n_dim)
-    expand_key = _callback_key(EXPAND_SOURCE, expand_fn, N_DIM=n_dim, N_EXPANDED=n_expanded)
+    slots = data_slices(len(model.coords["claim"]), len(model.coords["source"]))
+    n_data = max(stop for _, stop in slots.values())
+    logp_source, expand_source = callback_sources(slots, logp_data, expand_data)
+    logp_key = _callback_key(logp_source, logp_fn, N_DIM=n_dim, N_DATA=n_data)
+    expand_key = _callback_key(expand_source, expand_fn, N_DIM=n_dim, N_EXPANDED=n_expanded, N_DATA=n_data)
     layout = Layout(
-        n_dim=int(n_dim), n_expanded=int(n_expanded), names=list(names),
+        n_dim=int(n_dim), n_expanded=int(n_expanded), n_data=n_data, names=list(names),
         slices=[(int(s.start), int(s.stop)) for s in slices], shapes=[[int(n) for n in shape] for shape in shapes],
         dims={k: list(v) for k, v in dims.items()},
         coords={k: [v.item() if isinstance(v, np.generic) else v for v in values] for k, values in coords.items()},
         reparameterized=list(reparameterized),
         start=np.concatenate([np.ravel(start[name]) for name in names[:len(model.free_RVs)]]).tolist(),
+        logp_data=logp_data, expand_data=expand_data,
         logp_key=logp_key or "", expand_key=expand_key or "",
     )
     compiled = _assemble(
         layout,
-        _callback(LOGP_SOURCE, logp_key, inner=logp_fn.vm.jit_fn, N_DIM=n_dim),
-        _callback(EXPAND_SOURCE, expand_key, inner=expand_fn.vm.jit_fn, N_DIM=n_dim, N_EXPANDED=n_expanded),
+        _callback(logp_source, logp_key, inner=logp_fn.vm.jit_fn, N_DIM=n_dim, N_DATA=n_data),
+        _callback(expand_source, expand_key, inner=expand_fn.vm.jit_fn, N_DIM=n_dim, N_EXPANDED=n_expanded, N_DATA=n_data),
     )
     return compiled, (layout if logp_key and expand_key else None)
 
@@ -219,9 +269,12 @@ def _load(layout: Layout):
     """The nutpie model from cached callbacks alone; None if numba's cache no longer holds them."""
     from numba.core.errors import TypingError
 
+    slots = data_slices(len(layout.coords["claim"]), len(layout.coords["source"]))
+    logp_source, expand_source = callback_sources(slots, layout.logp_data, layout.expand_data)
     try:
-        logp = _callback(LOGP_SOURCE, layout.logp_key, N_DIM=layout.n_dim)
-        expand = _callback(EXPAND_SOURCE, layout.expand_key, N_DIM=layout.n_dim, N_EXPANDED=layout.n_expanded)
+        logp = _callback(logp_source, layout.logp_key, N_DIM=layout.n_dim, N_DATA=layout.n_data)
+        expand = _callback(expand_source, layout.expand_key, N_DIM=layout.n_dim, N_EXPANDED=layout.n_expanded,
+                           N_DATA=layout.n_data)
     except TypingError:  # not in the cache: numba tried to compile, and the graph ("inner") is not there
         return None
     return _assemble(layout, logp, expand)
@@ -247,13 +300,21 @@ def _assemble(layout: Layout, logp, expand):
         initial_point_func=initial_point,
         shared_data={},
         shared_var_keys={},
-        user_data=nutpie_pymc.make_user_data({}, {}),
+        user_data=np.zeros(layout.n_data),
         n_expanded=layout.n_expanded,
         shape_info=shape_info,
         logp_func=None,
         expand_func=None,
         reparameterized_names=layout.reparameterized,
     )
+
+
+def callback_sources(slots: dict[str, tuple[int, int]], logp_data: list[str], expand_data: list[str]) -> tuple[str, str]:
+    """The two callbacks' source, each passing its compiled function the slices of the packed design it takes."""
+    def arguments(used: list[str]) -> str:
+        return "".join(f", data[{slots[name][0]}:{slots[name][1]}]" for name in used)
+
+    return LOGP_SOURCE.replace("{data}", arguments(logp_data)), EXPAND_SOURCE.replace("{data}", arguments(expand_data))
 
 
 def _callback_key(source: str, function, **sizes: int) -> str | None:
@@ -268,13 +329,14 @@ def _callback_key(source: str, function, **sizes: int) -> str | None:
 
 
 def _callback(source: str, key: str | None, inner=None, **sizes: int):
-    """The numba C callback from `source`, cached under `key` (compiled around `inner` on a cache miss)."""
+    """The numba C callback from `source`, cached under `key` (compiled around `inner` on a cache miss).
+    Its last argument is the packed design, where nutpie passes its user data."""
     import numba
     from pytensor.link.numba.cache import compile_numba_function_src
 
-    size, double, user_data = numba.types.uint64, numba.types.CPointer(numba.types.double), numba.types.voidptr
-    signature = (numba.types.int64(size, double, double, double, user_data) if source is LOGP_SOURCE
-                 else numba.types.int64(size, size, double, double, user_data))
+    size, double = numba.types.uint64, numba.types.CPointer(numba.types.double)
+    signature = (numba.types.int64(size, double, double, double, double) if "N_EXPANDED" not in sizes
+                 else numba.types.int64(size, size, double, double, double))
     name = source.split("def ", 1)[1].split("(", 1)[0]
     env = {"__name__": "reportedly.compiled", "carray": numba.carray, "np": np, **sizes}
     if inner is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,59 @@ class Design:
     log_value: np.ndarray          # log of the printed figure (or the interval's centre)
     rule: list[str]                # how each claim's wording was read (spec [qualifiers]; conversions: rounding)
     significant_figures: np.ndarray  # precision of each printed figure
+    weight: np.ndarray             # (claim,) 1 for a claim, 0 for a spare row of a padded design
+
+    def padded(self, claims: int, sources: int) -> Design:
+        """The same claims with spare rows up to `claims` and spare sources up to `sources`: spare claims weigh
+        nothing, spare sources have no claim. A model compiled for the padded sizes fits any design that fits."""
+        extra, extra_sources = claims - len(self.claim_ids), sources - len(self.sources)
+        if extra < 0 or extra_sources < 0:
+            raise ValueError(f"{len(self.claim_ids)} claims from {len(self.sources)} sources do not fit "
+                             f"{claims} claims from {sources} sources")
+
+        def pad(values: np.ndarray, n: int, fill=0) -> np.ndarray:
+            return np.concatenate([np.asarray(values), np.full(n, fill, dtype=np.asarray(values).dtype)])
+
+        return dataclasses.replace(
+            self,
+            claim_ids=self.claim_ids + [f"{SPARE}{i}" for i in range(extra)],
+            sources=self.sources + [f"{SPARE}{i}" for i in range(extra_sources)],
+            source_rating=pad(self.source_rating, extra_sources),
+            **{name: pad(getattr(self, name), extra) for name in CLAIM_DATA if name not in ("log_lower", "log_upper")},
+            log_lower=pad(self.log_lower, extra, -LOG_INFINITY), log_upper=pad(self.log_upper, extra, LOG_INFINITY),
+            log_value=pad(self.log_value, extra),
+            rule=self.rule + ["rounding"] * extra,
+            significant_figures=pad(self.significant_figures, extra, 1),
+        )
+
+    def without(self, claims: list[str]) -> Design:
+        """The design with `claims` left out (and any source left without a claim)."""
+        keep = np.array([c not in claims for c in self.claim_ids], dtype=bool)
+        sources = [s for i, s in enumerate(self.sources) if np.any(keep & (self.source_index == i))]
+        return dataclasses.replace(
+            self,
+            claim_ids=[c for c, k in zip(self.claim_ids, keep) if k],
+            sources=sources,
+            source_rating=np.array([self.source_rating[self.sources.index(s)] for s in sources], dtype=int),
+            **{name: getattr(self, name)[keep] for name in CLAIM_DATA if name != "source_index"},
+            source_index=np.array([sources.index(self.sources[i]) for i in self.source_index[keep]], dtype=int),
+            log_value=self.log_value[keep],
+            rule=[r for r, k in zip(self.rule, keep) if k],
+            significant_figures=self.significant_figures[keep],
+        )
+
+
+# The claims' arrays the model takes as data when compiled once for many designs; then sources' ratings.
+CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "source_index",
+              "log_lower", "log_upper", "weight")
+SOURCE_DATA = ("source_rating",)
+# Label of a spare claim or source in a padded design (no claim id or source key starts with a space).
+SPARE = " spare "
+
+
+def padded_size(n: int, block: int) -> int:
+    """Room for `n` rows and at least half a block more, in whole blocks: small edits keep the size."""
+    return block * int(np.ceil((n + block / 2) / block))
 
 
 def log_bounds(lower: float, upper: float) -> tuple[float, float]:
@@ -87,4 +141,5 @@ def build_design(case: Case) -> Design:
         log_lower=as_float(columns[8]), log_upper=as_float(columns[9]), log_value=as_float(columns[10]),
         rule=rules,
         significant_figures=as_int(figures),
+        weight=np.ones(len(claims)),
     )

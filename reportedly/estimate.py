@@ -23,7 +23,7 @@ from .case import Case
 from .design import build_design
 from .errors import ReportedlyError
 from .files import check_writable, make_shareable
-from .fit import Diagnostics, Timings, diagnose, sample
+from .fit import Diagnostics, Timings, diagnose, posterior_of, sample
 from .influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
 from .posterior import POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
 from .plots import write_figures
@@ -67,7 +67,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
     started = time.perf_counter()
     design = build_design(case)
     tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started)
-    posterior = tree["posterior"].to_dataset()[KEPT]
+    posterior = posterior_of(tree, design)[KEPT]
     posterior["log_likelihood"] = claim_log_likelihood(posterior, design)
     claims_per_source = Counter(c.origin for c in case.evidence.used)
     attrs = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -14,9 +13,6 @@ from .compiled import compile_design, logp_at
 from .design import Design
 from .errors import ReportedlyError
 from .spec import ModelSpec, SamplerSpec
-
-if TYPE_CHECKING:
-    import pymc as pm
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +26,6 @@ class Timings:
     build_seconds: float      # the claims' design
     compile_seconds: float    # the model built and compiled, or loaded from the compile cache
     sampling_seconds: float
-
-
-def compile_model(model: pm.Model):
-    """Compile a model with `pm.Data` for nutpie (numba backend); its data can be swapped with `with_data`."""
-    import nutpie
-
-    return nutpie.compile_pymc_model(model)
 
 
 def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = False) -> xr.DataTree:
@@ -54,6 +43,12 @@ def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = 
         adaptation=sampler.adaptation,
         progress_bar=progress,
     )
+
+
+def posterior_of(tree: xr.DataTree, design: Design) -> xr.Dataset:
+    """The posterior of `design`'s claims and sources, without the spare ones the compiled model has room for."""
+    posterior = tree["posterior"].to_dataset()
+    return posterior.sel(source=design.sources) if "source" in posterior.dims else posterior
 
 
 def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False,
@@ -94,7 +89,8 @@ def claims_not_finite(spec: ModelSpec, design: Design, compiled, point: np.ndarr
 
     from .model import build_model
 
-    model = build_model(spec, design)
+    padded = design.padded(len(compiled.coords["claim"]), len(compiled.coords["source"]))
+    model = build_model(spec, padded)
     names, slices, shapes = compiled.shape_info
     values = {name: point[where].reshape(shape) for name, where, shape in zip(names, slices, shapes)
               if name in {v.name for v in model.value_vars}}
@@ -105,7 +101,7 @@ def claims_not_finite(spec: ModelSpec, design: Design, compiled, point: np.ndarr
     bad = ~np.isfinite(logp)
     for jacobian in jacobians if not bad.any() else ():
         bad |= ~np.isfinite(jacobian.reshape(len(logp), -1)).all(axis=1)
-    return [claim for claim, flagged in zip(design.claim_ids, bad) if flagged]
+    return [claim for claim, flagged in zip(design.claim_ids, bad) if flagged]  # spare claims come last
 
 
 @dataclass(frozen=True)

@@ -25,20 +25,21 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from .design import RATINGS, Design
+from .design import CLAIM_DATA, RATINGS, SOURCE_DATA, Design
 from .likelihood import interval_logp
 from .spec import ModelSpec
 from .timeaxis import MonthAxis
 
 DAYS_PER_MONTH = 365.25 / 12
+INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
 
 
-def build_model(spec: ModelSpec, design: Design, shared_data: bool = False) -> pm.Model:
+def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Model:
     """The PyMC model for `spec` and the used claims in `design`, with named dims and coords.
 
-    With `shared_data`, the claims' bounds, a 0/1 weight per claim and each source's rating are `pm.Data`,
-    so one compiled model can be refitted on simulated claims, with claims left out, or under another
-    reading of the ratings or qualifiers.
+    With `as_data`, everything the claims and sources contribute (windows, quantities, sources, bounds,
+    weights, ratings) is `pm.Data`: one compiled model then fits any design of the same size, so edited,
+    added, left-out or simulated claims cost sampling only (see `Design.padded`).
     """
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
@@ -81,33 +82,26 @@ def build_model(spec: ModelSpec, design: Design, shared_data: bool = False) -> p
         flow = pm.Deterministic("flow", pt.concatenate([base_flow, *[row[None, :] for row in link_rows]], axis=0),
                                 dims=("quantity", "month"))
 
-        if shared_data:
-            log_lower = pm.Data("log_lower", design.log_lower, dims="claim")
-            log_upper = pm.Data("log_upper", design.log_upper, dims="claim")
-            weight = pm.Data("claim_weight", np.ones(len(design.claim_ids)), dims="claim")
-            source_rating = pm.Data("source_rating", design.source_rating, dims="source")
-        else:
-            log_lower, log_upper, weight = design.log_lower, design.log_upper, np.ones(len(design.claim_ids))
-            source_rating = design.source_rating
+        data = model_data(design, as_data)
 
         rating_z = pm.Normal("rating_z", dims="rating")
         rating_median = np.log([spec.errors.ratings[letter].median for letter in RATINGS])
         rating_scale = pm.Deterministic("rating_scale", pt.exp(rating_median + spec.errors.rating_spread * rating_z),
                                         dims="rating")
         source_z = pm.Normal("source_z", dims="source")
-        sigma = pm.Deterministic("sigma", rating_scale[source_rating] * pt.exp(spec.errors.source_spread * source_z),
+        sigma = pm.Deterministic("sigma", rating_scale[data["source_rating"]] * pt.exp(spec.errors.source_spread * source_z),
                                  dims="source")
         bias_z = pm.Normal("bias_z", dims="source")
         bias = pm.Deterministic("bias", spec.errors.bias_sd * bias_z, dims="source")
 
-        truth = claim_truth(flow, capacity, design)
+        truth = claim_truth(flow, capacity, data)
         pm.CustomDist(
             "claims",
-            pt.log(truth) + bias[design.source_index],
-            sigma[design.source_index],
-            log_lower,
-            log_upper,
-            weight,
+            pt.log(truth) + bias[data["source_index"]],
+            sigma[data["source_index"]],
+            data["log_lower"],
+            data["log_upper"],
+            data["weight"],
             logp=interval_logp,
             observed=design.log_value,
             dims="claim",
@@ -115,15 +109,28 @@ def build_model(spec: ModelSpec, design: Design, shared_data: bool = False) -> p
     return model
 
 
-def claim_truth(flow, capacity, design: Design):
+def model_data(design: Design, as_data: bool) -> dict:
+    """The design's arrays the model reads, as constants or as `pm.Data` (float, cast back to indices)."""
+    data = {}
+    for name in CLAIM_DATA + SOURCE_DATA:
+        values = np.asarray(getattr(design, name))
+        if as_data:
+            dims = "claim" if name in CLAIM_DATA else "source"
+            values = pm.Data(name, values.astype(float), dims=dims)
+            values = pt.cast(values, "int64") if name in INDICES else values
+        data[name] = values
+    return data
+
+
+def claim_truth(flow, capacity, data: dict):
     """Each claim's true value: its window's total of its quantity, or its ratio's capacity."""
     n = flow.shape[0]
     padded = pt.concatenate([flow, pt.zeros((n, 1))], axis=1)
     cumulative = pt.concatenate([pt.zeros((n, 1)), pt.cumsum(flow, axis=1)], axis=1)
-    q = design.quantity_index
+    q = data["quantity_index"]
 
     def at(k, f):
         return cumulative[q, k] + f * padded[q, k]
 
-    total = pt.maximum(at(design.k1, design.f1) - at(design.k0, design.f0), 1e-12)
-    return pt.where(design.is_conversion, capacity[design.ratio_index], total)
+    total = pt.maximum(at(data["k1"], data["f1"]) - at(data["k0"], data["f0"]), 1e-12)
+    return pt.where(data["is_conversion"] > 0, capacity[data["ratio_index"]], total)

@@ -24,17 +24,22 @@ def figures_in(text: str) -> list[float]:
 
     Years ('2024': four bare digits from 1800 to 2199) are dates, not figures.
     """
+    return [value for _, _, value in figure_spans(text)]
+
+
+def figure_spans(text: str) -> list[tuple[int, int, float]]:
+    """Where each figure of `text` is printed and its value, in order (see `figures_in`)."""
     found = []
     for match in _DIGITS.finditer(text):
         if match["scale"] is None and re.fullmatch(r"1[89]\d\d|2[01]\d\d", match["number"]):
             continue
         value = float(match["number"].replace(",", ""))
-        found.append(value * SCALES.get((match["scale"] or "").lower(), 1.0))
+        found.append((match.start(), match.end(), value * SCALES.get((match["scale"] or "").lower(), 1.0)))
     for match in _WORDS.finditer(text):
         value = _words_value(re.split(r"[\s-]+", match.group().lower()))
         if value:
-            found.append(value)
-    return found
+            found.append((match.start(), match.end(), value))
+    return sorted(found)
 
 
 def _words_value(words: list[str]) -> float:

@@ -53,6 +53,8 @@ class FlowSpec(Frozen):
     level: LogNormalPrior = Field(description="Typical monthly flow while active (geometric mean over the axis).")
     smoothness: HalfNormalPrior = Field(description="Month-to-month change of the log flow.")
     onset: OnsetPrior | None = Field(None, description="When the flow began; omit if it runs the whole axis.")
+    words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
+                                   "`reportedly extract`; the quantity's own name is always one.")
 
 
 class RatioSpec(Frozen):
@@ -68,6 +70,8 @@ class ProductLink(Frozen):
 
     product: tuple[str, str] = Field(description="[flow, ratio] whose product this quantity is.")
     description: str = Field(description="What the linked quantity is.")
+    words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
+                                   "`reportedly extract`; the quantity's own name is always one.")
 
 
 class RatingPrior(Frozen):
@@ -155,6 +159,12 @@ class ModelSpec(Frozen):
         if self.time.horizon is not None and self.time.horizon < self.time.end:
             raise ValueError("time.horizon is before time.end")
         return self
+
+    def words(self) -> dict[str, str]:
+        """Each word or phrase articles use for a counted quantity (lower case), and that quantity."""
+        named = {**self.flows, **self.links}
+        return {word.lower(): name for name, quantity in named.items()
+                for word in (name.replace("_", " "), *quantity.words)}
 
     @property
     def quantities(self) -> list[str]:

@@ -1,7 +1,6 @@
 """Validation: simulation-based calibration, leave-one-assessment-out, sensitivity, prior predictive.
 
-Every refit reuses one compiled model (claims' bounds, weights and source ratings are `pm.Data`), so a
-refit costs sampling only.
+Every refit reuses the case's compiled model (the claims are its data), so a refit costs sampling only.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ from scipy import stats
 from .case import Case
 from .design import RATINGS, Design, build_design
 from .estimate import KEPT
-from .fit import compile_model, sample_compiled
+from .compiled import compile_design, with_design
+from .fit import posterior_of, sample_compiled
 from .model import build_model
 from .posterior import Estimates
 from .simulate import TRUTH_VARIABLES, simulate_design
@@ -41,23 +41,19 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 @dataclass(frozen=True)
 class Refitter:
-    """A case's model compiled once, refitted on other data."""
+    """A case's compiled model (from the compile cache), refitted on other claims."""
 
     case: Case
     design: Design
-    model: pm.Model
+    model: pm.Model     # the PyMC model of `design`, for prior draws and pointwise densities
     compiled: object
     sampler: SamplerSpec
 
-    def fit(self, seed: int, **data: np.ndarray) -> tuple[Estimates, int]:
-        """Refit with some `pm.Data` replaced; the estimates and the number of divergences."""
-        compiled = self.compiled.with_data(**data) if data else self.compiled
-        tree = sample_compiled(compiled, self.sampler, seed)
-        return self.estimates(tree["posterior"].to_dataset()[KEPT]), int(tree["sample_stats"]["diverging"].sum())
-
-    def weights_without(self, claims: list[str]) -> np.ndarray:
-        """The claim weights that leave `claims` out."""
-        return np.array([claim not in claims for claim in self.design.claim_ids], dtype=float)
+    def fit(self, seed: int, design: Design | None = None) -> tuple[Estimates, int]:
+        """Refit on `design` (by default the case's own); the estimates and the number of divergences."""
+        design = design or self.design
+        tree = sample_compiled(with_design(self.compiled, design), self.sampler, seed)
+        return self.estimates(posterior_of(tree, design)[KEPT]), int(tree["sample_stats"]["diverging"].sum())
 
     def estimates(self, posterior: xr.Dataset) -> Estimates:
         return Estimates(posterior, {"latest_report": self.case.latest_report.isoformat(),
@@ -66,8 +62,7 @@ class Refitter:
 
 def make_refitter(case: Case, sampler: SamplerSpec) -> Refitter:
     design = build_design(case)
-    model = build_model(case.spec, design, shared_data=True)
-    return Refitter(case, design, model, compile_model(model), sampler)
+    return Refitter(case, design, build_model(case.spec, design), compile_design(case.spec, design), sampler)
 
 
 # --- Prior predictive --------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def run_sbc(refitter: Refitter, sims: int, seed: int, progress: Progress = no_pr
         truth_ds = prior.isel(draw=[i])
         truth = {name: truth_ds[name].values[0, 0] for name in TRUTH_VARIABLES}
         simulated = simulate_design(refitter.design, truth, seed=seed + 1 + i)
-        est, divergences = refitter.fit(seed + 100_000 + i, log_lower=simulated.log_lower, log_upper=simulated.log_upper)
+        est, divergences = refitter.fit(seed + 100_000 + i, simulated)
         true_values = refitter.estimates(truth_ds).headline_draws()
         posterior = est.headline_draws()
         for name in posterior.data_vars:
@@ -148,9 +143,7 @@ def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progres
     ids = refitter.design.claim_ids
     rows = []
     for i, claim_id in enumerate(ids):
-        weight = np.ones(len(ids))
-        weight[i] = 0.0
-        est, divergences = refitter.fit(seed + i, claim_weight=weight)
+        est, divergences = refitter.fit(seed + i, refitter.design.without([claim_id]))
         table = claim_fit_table(est, claims, seed=seed + i)
         rows.append(table[table["id"] == claim_id].assign(divergences=divergences))
         progress("leave one assessment out", i + 1, len(ids))
@@ -159,22 +152,21 @@ def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progres
 
 # --- Sensitivity -------------------------------------------------------------------------------
 
-def sensitivity_variants(refitter: Refitter) -> dict[str, dict[str, np.ndarray]]:
-    """Other readings of the evidence, each as the `pm.Data` it replaces."""
+def sensitivity_variants(refitter: Refitter) -> dict[str, Design]:
+    """Other readings of the evidence, each as the claims' design it gives."""
     case, design = refitter.case, refitter.design
     harsher = np.array([min(r + 1, RATINGS.index("E")) if RATINGS[r] != "F" else r for r in design.source_rating])
     one_sided = {**case.spec.qualifiers, "more_than": "lower", "at_least": "lower", "as_many_as": "upper", "up_to": "upper"}
     one_sided_design = build_design(dataclasses.replace(case, spec=case.spec.model_copy(update={"qualifiers": one_sided})))
-    variants: dict[str, dict[str, np.ndarray]] = {
-        "as fitted": {},
-        "all sources rated C": {"source_rating": np.full_like(design.source_rating, RATINGS.index("C"))},
-        "ratings one letter harsher": {"source_rating": harsher},
-        "'more than' / 'as many as' one-sided": {"log_lower": one_sided_design.log_lower,
-                                                  "log_upper": one_sided_design.log_upper},
+    variants = {
+        "as fitted": design,
+        "all sources rated C": dataclasses.replace(design, source_rating=np.full_like(design.source_rating, RATINGS.index("C"))),
+        "ratings one letter harsher": dataclasses.replace(design, source_rating=harsher),
+        "'more than' / 'as many as' one-sided": one_sided_design,
     }
     origins = [design.sources[s] for s in design.source_index]
     for origin in dict.fromkeys(origins):
-        variants[f"without {origin}"] = {"claim_weight": np.array([o != origin for o in origins], dtype=float)}
+        variants[f"without {origin}"] = design.without([c for c, o in zip(design.claim_ids, origins) if o == origin])
     return variants
 
 
@@ -182,8 +174,8 @@ def sensitivity(refitter: Refitter, seed: int, progress: Progress = no_progress)
     """Headline medians and 90% intervals under each variant; one row per variant and headline."""
     variants = sensitivity_variants(refitter)
     frames = []
-    for i, (name, data) in enumerate(variants.items()):
-        est, divergences = refitter.fit(seed, **data)
+    for i, (name, variant) in enumerate(variants.items()):
+        est, divergences = refitter.fit(seed, variant)
         frames.append(headline_table(est)[["name", "label", "median", "q05", "q95"]]
                       .assign(variant=name, divergences=divergences))
         progress("sensitivity", i + 1, len(variants))
@@ -197,6 +189,7 @@ def power_scaling(refitter: Refitter, seed: int) -> pd.DataFrame:
     import arviz as az
 
     tree = sample_compiled(refitter.compiled, refitter.sampler, seed)
+    tree = xr.DataTree.from_dict({"posterior": posterior_of(tree, refitter.design)})
     log_likelihood = pm.stats.compute_log_likelihood(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     log_prior = pm.stats.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     headlines = refitter.estimates(tree["posterior"].to_dataset()[KEPT]).headline_draws()

@@ -21,19 +21,61 @@ def shipped():
     return case.spec, build_design(case)
 
 
-def test_cached_model_matches_the_pymc_model(shipped):
-    spec, design = shipped
-    model = build_model(spec, design)
-    compiled = cache.compile_design(spec, design)
-    point = compiled.initial_point_func(3)
-    logp, grad = cache.logp_at(compiled, point)
+def padded_like(compiled, design):
+    return design.padded(len(compiled.coords["claim"]), len(compiled.coords["source"]))
+
+
+def reference_logp(model, compiled, point) -> float:
     reference = model.compile_logp(jacobian=True)
     names, slices, shapes = compiled.shape_info
     values = {name: point[where].reshape(shape) for name, where, shape in zip(names, slices, shapes)
               if name in model.initial_point()}
     assert len(values) == len(model.value_vars)
-    assert logp == pytest.approx(float(reference(values)), rel=1e-9)
+    return float(reference(values))
+
+
+def test_cached_model_matches_the_pymc_model(shipped):
+    spec, design = shipped
+    compiled = cache.compile_design(spec, design)
+    point = compiled.initial_point_func(3)
+    logp, grad = cache.logp_at(compiled, point)
+    assert logp == pytest.approx(reference_logp(build_model(spec, padded_like(compiled, design)), compiled, point), rel=1e-9)
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+    assert len(compiled.coords["claim"]) > len(design.claim_ids) and len(compiled.coords["source"]) > len(design.sources)
+
+
+def test_spare_rows_change_nothing_but_the_spare_sources_prior(shipped):
+    from scipy import stats
+
+    spec, design = shipped
+    compiled = cache.compile_design(spec, design)
+    point = compiled.initial_point_func(4)
+    names, slices, _ = compiled.shape_info
+    spare = [point[slices[names.index(name)]][len(design.sources):] for name in ("source_z", "bias_z")]
+    model = build_model(spec, design)
+    reference = model.compile_logp(jacobian=True)
+    values = {name: point[where][:len(design.sources)] if name in ("source_z", "bias_z") else point[where].reshape(shape)
+              for name, where, shape in zip(*compiled.shape_info) if name in model.initial_point()}
+    expected = float(reference(values)) + sum(stats.norm.logpdf(z).sum() for z in spare)
+    assert cache.logp_at(compiled, point)[0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_edited_claims_reuse_the_compiled_model(shipped):
+    """Claims are data: another value, window, rating, or a claim left out, is the same compiled model."""
+    spec, design = shipped
+    compiled = cache.compile_design(spec, design)
+    key = cache.model_key(spec, padded_like(compiled, design))
+    moved = dataclasses.replace(design, log_lower=design.log_lower + 0.3, log_upper=design.log_upper + 0.3,
+                                k1=np.maximum(design.k1 - 1, design.k0 + 1),
+                                source_rating=np.full_like(design.source_rating, 3))
+    fewer = design.without([design.claim_ids[0], design.claim_ids[-1]])
+    for edited in (moved, fewer):
+        assert cache.model_key(spec, padded_like(compiled, edited)) == key
+        refitted = cache.with_design(compiled, edited)
+        point = compiled.initial_point_func(5)
+        expected = reference_logp(build_model(spec, padded_like(compiled, edited)), refitted, point)
+        assert cache.logp_at(refitted, point)[0] == pytest.approx(expected, rel=1e-9)
+        assert cache.logp_at(refitted, point)[0] != pytest.approx(cache.logp_at(compiled, point)[0], rel=1e-6)
 
 
 def test_a_second_process_loads_the_model_without_building_it(shipped):
@@ -52,13 +94,12 @@ def test_a_second_process_loads_the_model_without_building_it(shipped):
     assert int(done.stdout.split()[-1]) == n_dim
 
 
-def test_the_key_changes_with_the_claims_and_the_model_but_not_the_sampler_or_horizon(shipped):
+def test_the_key_changes_with_the_model_and_room_for_claims_but_not_the_sampler_or_horizon(shipped):
     spec, design = shipped
     key = cache.model_key(spec, design)
-    moved = dataclasses.replace(design, log_lower=design.log_lower + 0.01)
     more_draws = spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"draws": 10})})
     wider = spec.model_copy(update={"errors": spec.errors.model_copy(update={"bias_sd": 0.2})})
-    assert cache.model_key(spec, moved) != key
+    assert cache.model_key(spec, design.padded(len(design.claim_ids) + 1, len(design.sources))) != key
     assert cache.model_key(wider, design) != key
     assert cache.model_key(more_draws, design) == key
     later = spec.model_copy(update={"time": spec.time.model_copy(update={"horizon": spec.time.horizon.replace(year=2030)})})
@@ -67,8 +108,8 @@ def test_the_key_changes_with_the_claims_and_the_model_but_not_the_sampler_or_ho
 
 def test_a_layout_whose_callbacks_are_gone_is_compiled_again(shipped):
     spec, design = shipped
-    key = cache.model_key(spec, design)
     good = cache.compile_design(spec, design)
+    key = cache.model_key(spec, padded_like(good, design))
     path = cache._cache_folder() / f"{key}.json"
     layout = json.loads(path.read_text())
     path.write_text(json.dumps({**layout, "logp_key": "not-in-the-cache", "expand_key": "nor-this"}))

@@ -104,21 +104,22 @@ def test_pointwise_log_likelihood_is_the_models(fitted):
     """The saved log-likelihood of each claim, recomputed from the draws, equals PyMC's for the same draws."""
     import numpy as np
     import pymc as pm
+    import xarray as xr
 
     from reportedly.case import load_case
     from reportedly.compiled import compile_design
     from reportedly.design import build_design
-    from reportedly.fit import sample_compiled
+    from reportedly.fit import posterior_of, sample_compiled
     from reportedly.influence import claim_log_likelihood
     from reportedly.model import build_model
 
     case = load_case(fitted)
     design = build_design(case)
     sampler = case.spec.sampler.model_copy(update={"draws": 20, "tune": 50, "chains": 2})
-    tree = sample_compiled(compile_design(case.spec, design), sampler, seed=3)
-    expected = pm.compute_log_likelihood(tree, model=build_model(case.spec, design), extend_inferencedata=False,
-                                         progressbar=False)["claims"].values
-    ours = claim_log_likelihood(tree["posterior"].to_dataset(), design).values
+    posterior = posterior_of(sample_compiled(compile_design(case.spec, design), sampler, seed=3), design)
+    expected = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": posterior}), model=build_model(case.spec, design),
+                                         extend_inferencedata=False, progressbar=False)["claims"].values
+    ours = claim_log_likelihood(posterior, design).values
     assert np.allclose(ours, expected, rtol=1e-8, atol=1e-10)
 
 
@@ -147,7 +148,7 @@ def test_explain_agrees_with_refits_without_each_claim(fitted, capsys):
     for claim in ("pi-evacuees", "daily-evacuees-march"):   # the two that move a headline most
         i = claims.index(claim)
         assert pareto_k[i] < 0.7, f"{claim}: k {pareto_k[i]:.2f}"
-        exact = refitter.fit(11, claim_weight=refitter.weights_without([claim]))[0].headline_draws()
+        exact = refitter.fit(11, refitter.design.without([claim]))[0].headline_draws()
         effective = 1 / np.sum(weights[i] ** 2)
         for h in case.spec.headlines:
             row = psis[(psis["claim"] == claim) & (psis["headline"] == h.name)].iloc[0]
