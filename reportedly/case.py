@@ -20,6 +20,7 @@ class Case:
     spec: ModelSpec
     spec_text: str
     evidence: Evidence
+    as_of: dt.date | None = None    # set for the case as it stood on a day (see `known_by`)
 
     @property
     def name(self) -> str:
@@ -31,7 +32,16 @@ class Case:
 
     @property
     def estimates_dir(self) -> Path:
-        return self.root / "estimates" / self.name
+        return self.root / "estimates" / (self.name if self.as_of is None else f"{self.name}-as-of-{self.as_of}")
+
+    def known_by(self, day: dt.date) -> Case:
+        """The case as it stood on `day`: only the claims reported by then. Its estimates are kept apart
+        (estimates/<case>-as-of-<day>/)."""
+        claims = tuple(c for c in self.evidence.claims if c.report_date <= day)
+        if not any(c.use for c in claims):
+            first = min(c.report_date for c in self.evidence.used)
+            raise ReportedlyError(f"no used claim had been reported by {day}; the first was reported on {first}")
+        return dataclasses.replace(self, evidence=dataclasses.replace(self.evidence, claims=claims), as_of=day)
 
     @property
     def latest_report(self) -> dt.date:

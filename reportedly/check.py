@@ -12,6 +12,7 @@ import pandas as pd
 from .case import Case
 from .errors import ReportedlyError
 from .files import atomic_write
+from .plots import save_figures, validation_figures
 from .report import number
 from .validation import (
     COVERAGE_LEVELS,
@@ -20,7 +21,9 @@ from .validation import (
     leave_one_out,
     make_refitter,
     power_scaling,
+    RollingOrigin,
     prior_headlines,
+    rolling_origin,
     run_sbc,
     sbc_coverage,
     sensitivity,
@@ -49,6 +52,7 @@ class CheckResults:
     sensitivity: pd.DataFrame
     power_scaling: pd.DataFrame
     prior: pd.DataFrame
+    rolling: RollingOrigin
 
     @property
     def calibrated(self) -> bool:
@@ -67,6 +71,7 @@ def run_check(case: Case, settings: CheckSettings, progress: Progress = no_progr
         sensitivity=sensitivity(refitter, settings.seed, progress),
         power_scaling=power_scaling(refitter, settings.seed),
         prior=prior_headlines(refitter, seed=settings.seed),
+        rolling=rolling_origin(refitter, settings.seed, progress),
     )
 
 
@@ -76,7 +81,8 @@ def write_check(case: Case, results: CheckResults) -> Path:
     stamp = {"case": case.name, **case.fingerprint(), "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
              "settings": results.settings.__dict__, "calibrated": results.calibrated}
     tables = {"coverage": results.coverage, "loo": results.loo, "sensitivity": results.sensitivity,
-              "power_scaling": results.power_scaling, "prior": results.prior, "sbc": results.sbc}
+              "power_scaling": results.power_scaling, "prior": results.prior, "sbc": results.sbc,
+              "rolling_predictions": results.rolling.predictions, "rolling_headlines": results.rolling.headlines}
     payload = json.dumps(stamp | {k: v.to_dict("records") for k, v in tables.items()}, indent=1, default=str)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -84,6 +90,7 @@ def write_check(case: Case, results: CheckResults) -> Path:
         raise ReportedlyError(f"cannot write validation to {folder}: {exc.strerror or exc}") from None
     for name, text in (("validation.json", payload), ("validation.md", render_validation(case, results, stamp))):
         atomic_write(folder / name, lambda path, text=text: path.write_text(text, encoding="utf-8"))
+    save_figures(folder, validation_figures(folder))
     return folder / "validation.md"
 
 
@@ -94,6 +101,34 @@ def too_few_simulations(coverage: pd.DataFrame) -> bool:
 
 def _interval(row, lo: str, hi: str) -> str:
     return f"{number(row[lo])} – {number(row[hi])}"
+
+
+def rolling_lines(rolling: RollingOrigin) -> list[str]:
+    """What was known when: each report date's claims predicted from the fit on what was known before."""
+    p, h = rolling.predictions, rolling.headlines
+    out = ["", "## What was known when: rolling origin", "",
+           "At each report date of the case, the model was fitted on the claims reported by then and predicted what "
+           "the sources would print at the next report date: whether each printed figure's asserted interval meets "
+           "the 50% and 90% predictive intervals, and the log error of the predictive median (log(predicted / "
+           "printed); 0.69 is a factor of two). `figures/as_of.png` shows the headlines as they stood on each date."]
+    if p.empty:
+        return out + ["", "The case has a single report date: nothing to predict."]
+    out += ["", f"**{int(p['inside_50'].sum())} of {len(p)}** in the 50% and **{int(p['inside_90'].sum())} of {len(p)}** "
+            f"in the 90% predictive interval; median absolute log error {p['log_error'].abs().median():.2f}.", "",
+            "| known by | reported | claim | printed | predictive 50% | predictive 90% | in 50% | in 90% | log error |",
+            "|---|---|---|---|---|---|---|---|---:|"]
+    for _, r in p.iterrows():
+        out.append(f"| {r['known_by']} | {r['reported']} | {r['id']} | {r['printed']} | {_interval(r, 'pred_q25', 'pred_q75')} | "
+                   f"{_interval(r, 'pred_q05', 'pred_q95')} | {'yes' if r['inside_50'] else 'no'} | "
+                   f"{'yes' if r['inside_90'] else 'no'} | {r['log_error']:+.2f} |")
+    days = list(dict.fromkeys(h["as_of"]))
+    out += ["", "Headline medians (90% interval) as they stood on each report date:", "",
+            "| headline | " + " | ".join(f"{d} ({h.loc[h['as_of'] == d, 'claims'].iloc[0]} used)" for d in days) + " |",
+            "|---|" + "---:|" * len(days)]
+    for name, group in h.groupby("name", sort=False):
+        cells = [f"{number(r['median'])} ({number(r['q05'])} – {number(r['q95'])})" for _, r in group.iterrows()]
+        out.append(f"| {group['label'].iloc[0]} | " + " | ".join(cells) + " |")
+    return out
 
 
 def render_validation(case: Case, results: CheckResults, stamp: dict) -> str:
@@ -138,6 +173,7 @@ def render_validation(case: Case, results: CheckResults, stamp: dict) -> str:
                    f"{r['band_50_low']:.2f}–{r['band_50_high']:.2f}{'' if r['ok_50'] else ' ✗'} | "
                    f"{r['coverage_90']:.2f} ± {r['se_90']:.2f} | {r['band_90_low']:.2f}–{r['band_90_high']:.2f}"
                    f"{'' if r['ok_90'] else ' ✗'} | {r['rank_chi2_p']:.2f} |")
+    out += rolling_lines(results.rolling)
     sens = results.sensitivity
     out += ["", "## Sensitivity", "",
             "Headline medians and 90% intervals when the evidence is read differently: every source rated C; every "

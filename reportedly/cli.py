@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="override the model file's random_seed")
     p.add_argument("--allow-unconverged", action="store_true",
                    help="write estimates even if the diagnostics gate fails (they are marked NOT CONVERGED)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
+                   "reported by then (estimates in estimates/<case>-as-of-DATE/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(command=cmd_estimate)
@@ -82,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="posterior summary from saved estimates")
     p.add_argument("case", nargs="?")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
+                   "reported by then (estimates in estimates/<case>-as-of-DATE/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_summary)
 
@@ -120,6 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rating", choices=list("ABCDEF"), help="also predict what a source with this rating would print")
     p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating: one answer per row")
     p.add_argument("--horizon", type=_date, help="forecast up to this day (default: the model file's [time] horizon)")
+    p.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
+                   "reported by then (estimates in estimates/<case>-as-of-DATE/)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_query)
     return parser
@@ -127,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _case(args) -> Case:
     root = check_root(args.root) if args.root else find_root()
-    return load_case(root, args.case)
+    case = load_case(root, args.case)
+    return case.known_by(args.as_of) if getattr(args, "as_of", None) else case
 
 
 def cmd_claims(args) -> int:

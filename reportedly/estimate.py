@@ -79,6 +79,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
         "spec": case.spec_text,
         "claims_used": ",".join(design.claim_ids),
         "latest_report": case.latest_report.isoformat(),
+        **({"as_of": case.as_of.isoformat()} if case.as_of else {}),
         "source_ratings": json.dumps(case.origin_ratings()),
         "claims_per_source": json.dumps(dict(claims_per_source)),
         "sampler": json.dumps(case.spec.sampler.model_dump() | {"random_seed": seed, "backend": "nutpie/numba"}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -199,6 +200,50 @@ def sbc_figure(validation: dict):
     return fig
 
 
+def as_of_figure(validation: dict):
+    """Each headline as fitted on each report date, on the claims reported by then (median, 50% and 90%)."""
+    table = pd.DataFrame(validation["rolling_headlines"])
+    table["as_of"] = pd.to_datetime(table["as_of"])
+    names = list(dict.fromkeys(table["name"]))
+    cols = 3
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.6 * rows), squeeze=False, sharex=True)
+    for ax, name in zip(axes.ravel(), names):
+        t = table[table["name"] == name]
+        ax.vlines(t["as_of"], t["q05"], t["q95"], color="tab:blue", lw=1, label="90%")
+        ax.vlines(t["as_of"], t["q25"], t["q75"], color="tab:blue", lw=4, label="50%")
+        ax.plot(t["as_of"], t["median"], "o", color="k", ms=3, label="median")
+        _log_scale(ax, "y")
+        low, high = ax.get_ylim()
+        if high / low < 10:  # no power of ten inside: label the minor ticks
+            ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: number(value)))
+        ax.set_title(textwrap.fill(t["label"].iloc[0], 60), fontsize=8)
+        ax.tick_params(labelsize=7, which="both")
+        ax.set_ylabel("log scale", fontsize=7)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7)
+    for ax in axes[-1]:
+        ax.tick_params(axis="x", labelrotation=30)
+    counts = ", ".join(f"{d:%d %b %Y}: {n}" for d, n in table.groupby("as_of")["claims"].first().items())
+    fig.suptitle(f"Headlines as they stood at each report date, fitted on the claims reported by then ({counts} claims)",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def validation_figures(folder: Path) -> dict:
+    """The figures drawn from folder/validation.json, if `reportedly check` wrote one."""
+    validation = folder / "validation.json"
+    if not validation.exists():
+        return {}
+    data = json.loads(validation.read_text(encoding="utf-8"))
+    figures = {"sbc_ranks.png": lambda: sbc_figure(data)}
+    if data.get("rolling_headlines"):
+        figures["as_of.png"] = lambda: as_of_figure(data)
+    return figures
+
+
 def drivers_figure(influence: pd.DataFrame, labels: dict[str, str]):
     """For each headline, how far its median moves when each claim is dropped (bars), and the 90% interval then."""
     headlines = list(dict.fromkeys(influence["headline"]))
@@ -240,9 +285,12 @@ def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit:
     }
     if influence is not None:
         figures["drivers.png"] = lambda: drivers_figure(influence, labels)
-    validation = folder / "validation.json"
-    if validation.exists():
-        figures["sbc_ranks.png"] = lambda: sbc_figure(json.loads(validation.read_text(encoding="utf-8")))
+    figures |= validation_figures(folder)
+    return save_figures(folder, figures)
+
+
+def save_figures(folder: Path, figures: dict) -> list[Path]:
+    """Draw each figure into folder/figures/<name>, each file replaced atomically."""
     out = folder / "figures"
     try:
         out.mkdir(exist_ok=True)

@@ -49,14 +49,16 @@ class Refitter:
     compiled: object
     sampler: SamplerSpec
 
-    def fit(self, seed: int, design: Design | None = None) -> tuple[Estimates, int]:
-        """Refit on `design` (by default the case's own); the estimates and the number of divergences."""
+    def fit(self, seed: int, design: Design | None = None, case: Case | None = None) -> tuple[Estimates, int]:
+        """Refit on `design` (by default the case's own) of `case` (by default the whole case, or the case as it
+        stood on a day); the estimates and the number of divergences."""
         design = design or self.design
         tree = sample_compiled(with_design(self.compiled, design), self.sampler, seed)
-        return self.estimates(posterior_of(tree, design)[KEPT]), int(tree["sample_stats"]["diverging"].sum())
+        return self.estimates(posterior_of(tree, design)[KEPT], case), int(tree["sample_stats"]["diverging"].sum())
 
-    def estimates(self, posterior: xr.Dataset) -> Estimates:
-        return Estimates(posterior, {"latest_report": self.case.latest_report.isoformat(),
+    def estimates(self, posterior: xr.Dataset, case: Case | None = None) -> Estimates:
+        case = case or self.case
+        return Estimates(posterior, {"latest_report": case.latest_report.isoformat(),
                                      "source_ratings": json.dumps(self.case.origin_ratings())}, self.case.spec)
 
 
@@ -148,6 +150,46 @@ def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progres
         rows.append(table[table["id"] == claim_id].assign(divergences=divergences))
         progress("leave one assessment out", i + 1, len(ids))
     return pd.concat(rows, ignore_index=True).sort_values("p_tail", ignore_index=True)
+
+
+# --- What was known when -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RollingOrigin:
+    predictions: pd.DataFrame   # each claim predicted from the fit on what was known before its report date
+    headlines: pd.DataFrame     # the headlines as fitted on each report date
+
+
+def printed_value(claim, case: Case) -> float:
+    """The figure a claim prints, as the model reads it: a range's geometric centre; a conversion as a ratio."""
+    value = claim.value if claim.value is not None else float(np.sqrt(claim.low * claim.high))
+    if claim.basis:
+        value /= next(c.value for c in case.evidence.claims if c.id == claim.basis)
+    return value
+
+
+def rolling_origin(refitter: Refitter, seed: int, progress: Progress = no_progress) -> RollingOrigin:
+    """At each report date of the case, fit on the claims reported by then; predict from that fit the figures
+    reported on the next date (what their sources would print), and keep the headlines as they stood."""
+    case = refitter.case
+    days = sorted({c.report_date for c in case.evidence.used})
+    predictions, headlines = [], []
+    for i, day in enumerate(days):
+        known = case.known_by(day)
+        est, divergences = refitter.fit(seed + i, build_design(known), known)
+        headlines.append(headline_table(est).assign(as_of=day, claims=len(known.evidence.used), divergences=divergences))
+        if i + 1 < len(days):
+            reported = [c for c in case.evidence.used if c.report_date == days[i + 1]]
+            table = claim_fit_table(est, reported, seed=seed + i)
+            if table.empty:
+                continue
+            value = {c.id: printed_value(c, case) for c in reported}
+            predictions.append(table.assign(
+                known_by=day, reported=days[i + 1],
+                log_error=np.log(table["pred_median"] / table["id"].map(value)), divergences=divergences))
+        progress("rolling origin", i + 1, len(days))
+    return RollingOrigin(pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(),
+                         pd.concat(headlines, ignore_index=True))
 
 
 # --- Sensitivity -------------------------------------------------------------------------------

@@ -1,15 +1,19 @@
 """A second case, unlike the shipped one, end to end: other quantity names, a flow without onset, a link with
 its own ratio, source types the shipped case lacks. Nothing in the package may assume the shipped case."""
 
+import datetime as dt
 import json
 import os
 import shutil
 import stat
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import edit
+from reportedly.case import load_case
 from reportedly.cli import main
 
 pytestmark = pytest.mark.slow
@@ -85,6 +89,34 @@ def test_check_with_few_simulations_says_they_cannot_tell(fitted, capsys):
                                                             "tonnes_per_truck"}
     assert main(["--root", str(fitted), "plot"]) == 0
     assert "sbc_ranks.png" in capsys.readouterr().out
+
+    # what was known when: each report date's claims predicted from the fit on the claims reported before it
+    assert "## What was known when: rolling origin" in report
+    predicted = pd.DataFrame(results["rolling_predictions"])
+    used = {c.id: c.report_date for c in load_case(fitted).evidence.used}
+    assert set(predicted["id"]) == {claim for claim, day in used.items() if day > min(used.values())}
+    assert (pd.to_datetime(predicted["known_by"]) < pd.to_datetime(predicted["reported"])).all()
+    assert np.isfinite(predicted["log_error"]).all()
+    stood = pd.DataFrame(results["rolling_headlines"])
+    assert sorted(set(stood["as_of"])) == sorted({str(day) for day in used.values()})
+    assert (fitted / "estimates" / NAME / "figures" / "as_of.png").stat().st_size > 10_000
+
+
+def test_estimate_as_of_a_day_uses_only_what_was_reported_by_then(fitted, capsys):
+    code = main(["--root", str(fitted), "estimate", NAME, "--as-of", "2025-06-30", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    folder = fitted / "estimates" / f"{NAME}-as-of-2025-06-30"
+    from reportedly.posterior import load_estimates
+
+    est = load_estimates(folder)
+    assert est.attrs["as_of"] == "2025-06-30" and est.attrs["latest_report"] == "2025-06-20"
+    known = [c.id for c in load_case(fitted).evidence.used if c.report_date <= dt.date(2025, 6, 30)]
+    assert est.attrs["claims_used"].split(",") == known
+    capsys.readouterr()
+    assert main(["--root", str(fitted), "summary", NAME, "--as-of", "2025-06-30"]) == 0
+    assert f"case {NAME}, seed" in capsys.readouterr().out
+    assert main(["--root", str(fitted), "estimate", NAME, "--as-of", "2020-01-01"]) == 2
+    assert "no used claim had been reported by 2020-01-01" in capsys.readouterr().err
 
 
 def test_a_refit_names_a_claim_it_cannot_reconcile_and_stale_validation(fitted, tmp_path, capsys):
