@@ -227,6 +227,15 @@ def render(results: dict) -> str:
     ]
     if "seeds" in results:
         lines += ["", *render_seeds(results["seeds"])]
+    if "sweep" in results:
+        rows = results["sweep"]
+        lines += ["", "## Validation sweeps on Dask", "",
+                  f"`./run.sh bench --only-sweep`: {rows[0]['sims']} simulation-based-calibration refits of the shipped "
+                  "case (4 chains × 500 draws after 500 tuning steps), in one process (0 workers) or on a local Dask "
+                  "cluster; every worker loads the compiled model from the cache.", "",
+                  "| workers | seconds | simulations per minute | results identical to one process |", "|---:|---:|---:|---|"]
+        lines += [f"| {r['workers']} | {r['seconds']:.0f} | {r['sims_per_minute']:.1f} | "
+                  f"{'yes' if r['same_results_as_in_process'] else 'NO'} |" for r in rows]
     if "scale" in results:
         fitted = next(r for r in results["scale"] if r["wall_seconds"] is not None)
         lines += ["", "## Scale", "", "`./run.sh bench --only-scale`: synthetic cases (claims simulated from the model's prior; the shipped model's "
@@ -254,10 +263,18 @@ def main() -> None:
     parser.add_argument("--only-scale", action="store_true", help="only the scale curve (merged into results.json)")
     parser.add_argument("--seeds", type=int, help="run the seed sweep over this many seeds (--only-seeds: 100)")
     parser.add_argument("--only-seeds", action="store_true", help="only the seed sweep (merged into results.json)")
+    parser.add_argument("--only-sweep", action="store_true",
+                        help="only calibration refits per minute against Dask workers (merged into results.json)")
     args = parser.parse_args()
     results_file = Path(__file__).parent / "results.json"
     previous = json.loads(results_file.read_text()) if results_file.exists() else {}
-    results = previous if args.only_scale or args.only_seeds else benchmark(args.runs)
+    results = previous if args.only_scale or args.only_seeds or args.only_sweep else benchmark(args.runs)
+    if args.only_sweep:
+        from sweep_rate import sweep_rates
+
+        results["sweep"] = sweep_rates(ROOT)
+    elif "sweep" in previous:
+        results["sweep"] = previous["sweep"]  # kept until measured again
     if args.scale or args.only_scale:
         results["scale"] = scale()
     elif "scale" in previous:

@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tune", type=int, default=500, help="tuning steps per chain in each refit (default 500)")
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--stress-sims", type=int, help="simulations per shape of calibration under misspecification "
+                   "(default: a tenth of --sims)")
+    p.add_argument("--workers", type=int, help="local Dask worker processes for the refits (default: one per two "
+                   "cores; 0: in this process); the results do not depend on it")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run the refits on the Dask cluster of this scheduler "
+                   "(e.g. tcp://10.0.0.5:8786) instead of local workers")
     p.set_defaults(command=cmd_check)
 
     p = sub.add_parser("summary", help="posterior summary from saved estimates")
@@ -211,9 +217,15 @@ def cmd_check(args) -> int:
     from .check import CheckSettings, run_check, too_few_simulations, write_check
 
     case = _case(args)
-    settings = CheckSettings(args.sims, args.draws, args.tune, args.chains, args.seed)
-    if min(settings.sims, settings.draws, settings.tune, settings.chains) < 1:
-        raise ReportedlyError("--sims, --draws, --tune and --chains must be at least 1")
+    from .sweep import default_workers
+
+    workers = default_workers() if args.workers is None else args.workers
+    settings = CheckSettings(args.sims, args.draws, args.tune, args.chains, args.seed, args.stress_sims, workers,
+                             args.scheduler)
+    if min(settings.sims, settings.draws, settings.tune, settings.chains, settings.sims_per_shape) < 1:
+        raise ReportedlyError("--sims, --stress-sims, --draws, --tune and --chains must be at least 1")
+    if workers < 0:
+        raise ReportedlyError("--workers must be 0 (in this process) or more")
 
     def progress(stage: str, done: int, total: int) -> None:
         if sys.stderr.isatty():
@@ -230,6 +242,9 @@ def cmd_check(args) -> int:
     for _, r in results.coverage.iterrows():
         print(f"SBC {r['headline']:28} 50%: {r['coverage_50']:.2f}  90%: {r['coverage_90']:.2f}"
               f"{'' if r['ok_50'] and r['ok_90'] else '  OUTSIDE BAND'}")
+    for shape, group in results.stress.groupby("shape", sort=False):
+        print(f"misspecified truth, {shape:14} 90% coverage: " + ", ".join(
+            f"{r['kind']} {r['coverage_90']:.2f}" for _, r in group.iterrows()))
     if too_few_simulations(results.coverage):
         print(f"note: {settings.sims} simulations can catch only gross miscalibration (the 90% band reaches below "
               f"{results.coverage['band_90_low'].min():.2f}); run --sims 200 to tell")

@@ -33,7 +33,7 @@ from .summary import claim_fit_table, headline_table, source_table
 log = logging.getLogger(__name__)
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
-KEPT = ["flow", "onset", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
+KEPT = ["flow", "onset", "smoothness", "surge", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
 VALIDATION_PREFIX = "validation"
 
 
@@ -61,13 +61,18 @@ class EstimateResult:
                 "min_ess_bulk": min(self.diagnostics.min_ess_bulk.values()), "divergences": self.diagnostics.divergences}
 
 
+def kept(posterior: xr.Dataset) -> xr.Dataset:
+    """The variables of a posterior that the saved file keeps (those of KEPT the model has)."""
+    return posterior[[name for name in KEPT if name in posterior]]
+
+
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
     """Build and sample the case's model; return the estimates (in memory) and their diagnostics."""
     seed = case.spec.sampler.random_seed if seed is None else seed
     started = time.perf_counter()
     design = build_design(case)
     tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started)
-    posterior = posterior_of(tree, design)[KEPT]
+    posterior = kept(posterior_of(tree, design))
     posterior["log_likelihood"] = claim_log_likelihood(posterior, design)
     claims_per_source = Counter(c.origin for c in case.evidence.used)
     attrs = {

@@ -5,9 +5,11 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     level_q        ~ LogNormal(log median_q, sigma_q)                     typical monthly flow
     smooth_q       ~ HalfNormal(tau_q)                                    month-to-month log change
     w_qm           = cumsum_m(smooth_q * eps_qm) - mean_m(...),  eps ~ N(0, 1)     (non-centred walk)
+    surge_q        ~ HalfNormal(s_q)   (flows that have one)             each month's own deviation
+    u_qm           = surge_q * z_qm,  z ~ N(0, 1)                         a surge or lull that does not last
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
     active_qm      = clip(m + 1 - onset_q, 0, 1)                          share of month m after onset
-    flow_qm        = level_q * exp(w_qm) * active_qm
+    flow_qm        = level_q * exp(w_qm + u_qm) * active_qm
     capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
     flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
     scale_letter   = median_letter * exp(rating_spread * eta_letter),     eta ~ N(0, 1)   (pooled by letter)
@@ -48,6 +50,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
     n_months = len(month_labels)
     coords = {
         "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
+        "surge_quantity": [q for q in flows if spec.flows[q].surge is not None],
         "month": month_labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
     }
     with pm.Model(coords=coords) as model:
@@ -67,7 +70,14 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
         onset_per_flow = pt.full((len(flows),), -1e3)
         onset_per_flow = pt.set_subtensor(onset_per_flow[[flows.index(q) for q in with_onset]], onset)
         active = pt.clip(np.arange(1, n_months + 1)[None, :] - onset_per_flow[:, None], 0.0, 1.0)
-        base_flow = pt.exp(log_level[:, None] + walk) * active
+        log_flow = log_level[:, None] + walk
+        with_surge = [q for q in flows if spec.flows[q].surge is not None]
+        if with_surge:
+            surge = pm.HalfNormal("surge", sigma=[spec.flows[q].surge.sigma for q in with_surge], dims="surge_quantity")
+            surge_z = pm.Normal("surge_z", dims=("surge_quantity", "month"))
+            rows = [flows.index(q) for q in with_surge]
+            log_flow = pt.inc_subtensor(log_flow[rows], surge[:, None] * surge_z)
+        base_flow = pt.exp(log_flow) * active
 
         capacity_z = pm.Normal("capacity_z", dims="ratio")
         capacity_median = np.log([spec.ratios[r].capacity.median for r in ratios])

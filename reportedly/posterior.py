@@ -89,8 +89,9 @@ class Estimates:
         """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.
 
         The log flow goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's
-        log flow (scaled to a whole month if the flow began in it). The steps are drawn with a seed fixed by the
-        fit, so a query gives the same answer every time.
+        log flow (scaled to a whole month if the flow began in it), and a flow with month-level surges gets its
+        own surge x N(0, 1) each month. The steps are drawn with a seed fixed by the fit, so a query gives the
+        same answer every time.
         """
         flow = self.posterior["flow"].sel(quantity=quantity).values
         if months == 0:
@@ -106,6 +107,9 @@ class Estimates:
         rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)])
         steps = smoothness[..., None] * rng.standard_normal(smoothness.shape + (months,))
         future = last[..., None] * np.exp(np.cumsum(steps, axis=-1))
+        if "surge" in self.posterior and base in self.posterior["surge_quantity"].values:
+            surge = self.posterior["surge"].sel(surge_quantity=base).values
+            future = future * np.exp(surge[..., None] * rng.standard_normal(surge.shape + (months,)))
         if link:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)

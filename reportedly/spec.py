@@ -53,6 +53,8 @@ class FlowSpec(Frozen):
     level: LogNormalPrior = Field(description="Typical monthly flow while active (geometric mean over the axis).")
     smoothness: HalfNormalPrior = Field(description="Month-to-month change of the log flow.")
     onset: OnsetPrior | None = Field(None, description="When the flow began; omit if it runs the whole axis.")
+    surge: HalfNormalPrior | None = Field(None, description="Scale of each month's own deviation of the log flow from "
+                                          "the walk (a surge or a lull that does not last); omit for none.")
     words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
                                    "`reportedly extract`; the quantity's own name is always one.")
 

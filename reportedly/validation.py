@@ -18,13 +18,14 @@ from scipy import stats
 
 from .case import Case
 from .design import RATINGS, Design, build_design
-from .estimate import KEPT
+from .estimate import kept
 from .compiled import compile_design, with_design
 from .fit import posterior_of, sample_compiled
 from .model import build_model
 from .posterior import Estimates
 from .simulate import TRUTH_VARIABLES, simulate_design
 from .spec import SamplerSpec
+from .stress import SHAPES, stressed_truth
 from .summary import claim_fit_table, headline_table
 
 Progress = Callable[[str, int, int], None]
@@ -48,13 +49,20 @@ class Refitter:
     model: pm.Model     # the PyMC model of `design`, for prior draws and pointwise densities
     compiled: object
     sampler: SamplerSpec
+    client: object | None = None   # a Dask client whose workers run the sweeps' refits (see `sweep`)
+
+    def map(self, task: Callable, arguments: list[tuple], stage: str, progress: Progress) -> list:
+        """`task(refitter, *args)` for each of `arguments`, in order: in this process, or on the Dask cluster."""
+        from .sweep import run_tasks
+
+        return run_tasks(self, task, arguments, stage, progress)
 
     def fit(self, seed: int, design: Design | None = None, case: Case | None = None) -> tuple[Estimates, int]:
         """Refit on `design` (by default the case's own) of `case` (by default the whole case, or the case as it
         stood on a day); the estimates and the number of divergences."""
         design = design or self.design
         tree = sample_compiled(with_design(self.compiled, design), self.sampler, seed)
-        return self.estimates(posterior_of(tree, design)[KEPT], case), int(tree["sample_stats"]["diverging"].sum())
+        return self.estimates(kept(posterior_of(tree, design)), case), int(tree["sample_stats"]["diverging"].sum())
 
     def estimates(self, posterior: xr.Dataset, case: Case | None = None) -> Estimates:
         case = case or self.case
@@ -62,9 +70,9 @@ class Refitter:
                                      "source_ratings": json.dumps(self.case.origin_ratings())}, self.case.spec)
 
 
-def make_refitter(case: Case, sampler: SamplerSpec) -> Refitter:
+def make_refitter(case: Case, sampler: SamplerSpec, client=None) -> Refitter:
     design = build_design(case)
-    return Refitter(case, design, build_model(case.spec, design), compile_design(case.spec, design), sampler)
+    return Refitter(case, design, build_model(case.spec, design), compile_design(case.spec, design), sampler, client)
 
 
 # --- Prior predictive --------------------------------------------------------------------------
@@ -90,24 +98,32 @@ def run_sbc(refitter: Refitter, sims: int, seed: int, progress: Progress = no_pr
     whether it lies in the central 50% and 90% intervals, and the refit's divergences.
     """
     prior = prior_draws(refitter, sims, seed)
+    tasks = [(i, _truth(prior, i), _true_headlines(refitter, prior, i), seed) for i in range(sims)]
+    return pd.DataFrame([row for rows in refitter.map(_sbc_task, tasks, "simulation-based calibration", progress)
+                         for row in rows])
+
+
+def _truth(prior: xr.Dataset, i: int) -> dict[str, np.ndarray]:
+    return {name: prior[name].values[0, i] for name in TRUTH_VARIABLES}
+
+
+def _true_headlines(refitter: Refitter, truth: xr.Dataset, i: int) -> dict[str, float]:
+    draws = refitter.estimates(truth.isel(draw=[i])).headline_draws()
+    return {name: float(draws[name].values.ravel()[0]) for name in draws.data_vars}
+
+
+def _sbc_task(refitter: Refitter, i: int, truth: dict, true_headlines: dict, seed: int) -> list[dict]:
+    simulated = simulate_design(refitter.design, truth, seed=seed + 1 + i)
+    est, divergences = refitter.fit(seed + 100_000 + i, simulated)
     rows = []
-    for i in range(sims):
-        truth_ds = prior.isel(draw=[i])
-        truth = {name: truth_ds[name].values[0, 0] for name in TRUTH_VARIABLES}
-        simulated = simulate_design(refitter.design, truth, seed=seed + 1 + i)
-        est, divergences = refitter.fit(seed + 100_000 + i, simulated)
-        true_values = refitter.estimates(truth_ds).headline_draws()
-        posterior = est.headline_draws()
-        for name in posterior.data_vars:
-            draws = posterior[name].values.ravel()
-            value = float(true_values[name].values.ravel()[0])
-            thinned = np.sort(draws)[:: max(1, len(draws) // RANK_DRAWS)][:RANK_DRAWS]
-            q = np.quantile(draws, [0.05, 0.25, 0.75, 0.95])
-            rows.append({"sim": i, "headline": name, "truth": value, "rank": int(np.sum(thinned < value)),
-                         "inside_50": bool(q[1] <= value <= q[2]), "inside_90": bool(q[0] <= value <= q[3]),
-                         "divergences": divergences})
-        progress("simulation-based calibration", i + 1, sims)
-    return pd.DataFrame(rows)
+    for name, draws in est.headline_draws().data_vars.items():
+        draws, value = draws.values.ravel(), true_headlines[name]
+        thinned = np.sort(draws)[:: max(1, len(draws) // RANK_DRAWS)][:RANK_DRAWS]
+        q = np.quantile(draws, [0.05, 0.25, 0.75, 0.95])
+        rows.append({"sim": i, "headline": name, "truth": value, "rank": int(np.sum(thinned < value)),
+                     "inside_50": bool(q[1] <= value <= q[2]), "inside_90": bool(q[0] <= value <= q[3]),
+                     "divergences": divergences})
+    return rows
 
 
 def sbc_coverage(results: pd.DataFrame, family_confidence: float = FAMILY_CONFIDENCE) -> pd.DataFrame:
@@ -133,6 +149,69 @@ def sbc_coverage(results: pd.DataFrame, family_confidence: float = FAMILY_CONFID
     return pd.DataFrame(rows)
 
 
+# --- Calibration under misspecification ----------------------------------------------------------
+
+def run_stress(refitter: Refitter, sims_per_shape: int, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
+    """Like `run_sbc`, with truths the prior does not draw (`stress.SHAPES`): one row per simulation and scored
+    item (a headline, a month of a quantity, or a month inside a claimed window of several months), whether
+    the 90% interval covers the truth and its width (q95 / q05)."""
+    spec = refitter.case.spec
+    sims = sims_per_shape * len(SHAPES)
+    prior = prior_draws(refitter, sims, seed)
+    tasks = []
+    for i in range(sims):
+        shape = SHAPES[i % len(SHAPES)]
+        truth = stressed_truth(_truth(prior, i), spec, shape, np.random.default_rng(seed + 7 + i))
+        stressed = prior.isel(draw=[i]).assign(flow=(prior["flow"].dims, truth["flow"][None, None]))
+        tasks.append((i, shape, truth, _true_headlines(refitter, stressed, 0), seed))
+    rows = refitter.map(_stress_task, tasks, "calibration under misspecification", progress)
+    return pd.DataFrame([row for sim in rows for row in sim])
+
+
+def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headlines: dict, seed: int) -> list[dict]:
+    design = refitter.design
+    inside = {(int(q), m) for q, k0, f0, k1, f1, conversion in zip(design.quantity_index, design.k0, design.f0,
+                                                                   design.k1, design.f1, design.is_conversion)
+              if not conversion for m in range(k0 + (f0 > 0), k1) if k1 - k0 - (f0 > 0) > 1}
+    simulated = simulate_design(design, truth, seed=seed + 1 + i, least=1.0)
+    est, divergences = refitter.fit(seed + 200_000 + i, simulated)
+    common = {"sim": i, "shape": shape, "divergences": divergences}
+    rows = [common | {"kind": "headline", "item": name, **_covered(draws.values.ravel(), true_headlines[name])}
+            for name, draws in est.headline_draws().data_vars.items()]
+    flow = est.posterior["flow"].values.reshape(-1, *truth["flow"].shape)
+    q05, q95 = np.quantile(flow, [0.05, 0.95], axis=0)
+    for (q, m), value in np.ndenumerate(truth["flow"]):
+        if value <= 0 and q95[q, m] <= 0:
+            continue   # before the onset in truth and in every draw: nothing to score
+        scored = {"item": f"{design.quantities[q]} {m}", "covered": bool(q05[q, m] <= value <= q95[q, m]),
+                  "width": float(q95[q, m] / q05[q, m]) if q05[q, m] > 0 else float("inf")}
+        rows.append(common | {"kind": "month", **scored})
+        if (q, m) in inside:
+            rows.append(common | {"kind": "month inside a claimed window", **scored})
+    return rows
+
+
+def _covered(draws: np.ndarray, value: float) -> dict:
+    q05, q95 = np.quantile(draws, [0.05, 0.95])
+    return {"covered": bool(q05 <= value <= q95), "width": float(q95 / q05) if q05 > 0 else float("inf")}
+
+
+def stress_coverage(results: pd.DataFrame) -> pd.DataFrame:
+    """Per shape and kind of item: 90% coverage, its standard error over simulations (the items of one
+    simulation share its truth, so they are not independent), the median width of the 90% intervals
+    (q95 / q05), and how many refits diverged."""
+    rows = []
+    for (shape, kind), group in results.groupby(["shape", "kind"], sort=False):
+        sims = group["sim"].nunique()
+        per_sim = group.groupby("sim")["covered"].mean()
+        rows.append({"shape": shape, "kind": kind, "sims": sims, "items": len(group),
+                     "coverage_90": float(group["covered"].mean()),
+                     "se": float(per_sim.std(ddof=1) / np.sqrt(sims)) if sims > 1 else float("nan"),
+                     "median_width": float(group["width"].median()),
+                     "divergent_refits": int((group.groupby("sim")["divergences"].first() > 0).sum())})
+    return pd.DataFrame(rows)
+
+
 # --- Leave one assessment out ------------------------------------------------------------------
 
 def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
@@ -141,15 +220,15 @@ def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progres
     One row per claim: the predictive intervals of what its source would print, whether the asserted
     interval meets the 50% and 90% predictive intervals, and the tail probability (small = surprising).
     """
-    claims = refitter.case.evidence.claims
-    ids = refitter.design.claim_ids
-    rows = []
-    for i, claim_id in enumerate(ids):
-        est, divergences = refitter.fit(seed + i, refitter.design.without([claim_id]))
-        table = claim_fit_table(est, claims, seed=seed + i)
-        rows.append(table[table["id"] == claim_id].assign(divergences=divergences))
-        progress("leave one assessment out", i + 1, len(ids))
+    tasks = [(i, claim_id, seed) for i, claim_id in enumerate(refitter.design.claim_ids)]
+    rows = refitter.map(_loo_task, tasks, "leave one assessment out", progress)
     return pd.concat(rows, ignore_index=True).sort_values("p_tail", ignore_index=True)
+
+
+def _loo_task(refitter: Refitter, i: int, claim_id: str, seed: int) -> pd.DataFrame:
+    est, divergences = refitter.fit(seed + i, refitter.design.without([claim_id]))
+    table = claim_fit_table(est, refitter.case.evidence.claims, seed=seed + i)
+    return table[table["id"] == claim_id].assign(divergences=divergences)
 
 
 # --- What was known when -----------------------------------------------------------------------
@@ -171,25 +250,28 @@ def printed_value(claim, case: Case) -> float:
 def rolling_origin(refitter: Refitter, seed: int, progress: Progress = no_progress) -> RollingOrigin:
     """At each report date of the case, fit on the claims reported by then; predict from that fit the figures
     reported on the next date (what their sources would print), and keep the headlines as they stood."""
-    case = refitter.case
-    days = sorted({c.report_date for c in case.evidence.used})
-    predictions, headlines = [], []
-    for i, day in enumerate(days):
-        known = case.known_by(day)
-        est, divergences = refitter.fit(seed + i, build_design(known), known)
-        headlines.append(headline_table(est).assign(as_of=day, claims=len(known.evidence.used), divergences=divergences))
-        if i + 1 < len(days):
-            reported = [c for c in case.evidence.used if c.report_date == days[i + 1]]
-            table = claim_fit_table(est, reported, seed=seed + i)
-            if table.empty:
-                continue
-            value = {c.id: printed_value(c, case) for c in reported}
-            predictions.append(table.assign(
-                known_by=day, reported=days[i + 1],
-                log_error=np.log(table["pred_median"] / table["id"].map(value)), divergences=divergences))
-        progress("rolling origin", i + 1, len(days))
+    days = sorted({c.report_date for c in refitter.case.evidence.used})
+    tasks = [(i, day, days[i + 1] if i + 1 < len(days) else None, seed) for i, day in enumerate(days)]
+    results = refitter.map(_rolling_task, tasks, "rolling origin", progress)
+    predictions = [p for _, p in results if not p.empty]
     return RollingOrigin(pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame(),
-                         pd.concat(headlines, ignore_index=True))
+                         pd.concat([h for h, _ in results], ignore_index=True))
+
+
+def _rolling_task(refitter: Refitter, i: int, day, next_day, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The headlines as fitted on the claims reported by `day`, and that fit's predictions of the next day's claims."""
+    case = refitter.case
+    known = case.known_by(day)
+    est, divergences = refitter.fit(seed + i, build_design(known), known)
+    headlines = headline_table(est).assign(as_of=day, claims=len(known.evidence.used), divergences=divergences)
+    reported = [c for c in case.evidence.used if c.report_date == next_day]
+    table = claim_fit_table(est, reported, seed=seed + i)
+    if table.empty:
+        return headlines, table
+    value = {c.id: printed_value(c, case) for c in reported}
+    return headlines, table.assign(known_by=day, reported=next_day,
+                                   log_error=np.log(table["pred_median"] / table["id"].map(value)),
+                                   divergences=divergences)
 
 
 # --- Sensitivity -------------------------------------------------------------------------------
@@ -214,14 +296,13 @@ def sensitivity_variants(refitter: Refitter) -> dict[str, Design]:
 
 def sensitivity(refitter: Refitter, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
     """Headline medians and 90% intervals under each variant; one row per variant and headline."""
-    variants = sensitivity_variants(refitter)
-    frames = []
-    for i, (name, variant) in enumerate(variants.items()):
-        est, divergences = refitter.fit(seed, variant)
-        frames.append(headline_table(est)[["name", "label", "median", "q05", "q95"]]
-                      .assign(variant=name, divergences=divergences))
-        progress("sensitivity", i + 1, len(variants))
-    return pd.concat(frames, ignore_index=True)
+    tasks = [(name, variant, seed) for name, variant in sensitivity_variants(refitter).items()]
+    return pd.concat(refitter.map(_sensitivity_task, tasks, "sensitivity", progress), ignore_index=True)
+
+
+def _sensitivity_task(refitter: Refitter, name: str, variant: Design, seed: int) -> pd.DataFrame:
+    est, divergences = refitter.fit(seed, variant)
+    return headline_table(est)[["name", "label", "median", "q05", "q95"]].assign(variant=name, divergences=divergences)
 
 
 # --- Power-scaling sensitivity -----------------------------------------------------------------
@@ -234,7 +315,7 @@ def power_scaling(refitter: Refitter, seed: int) -> pd.DataFrame:
     tree = xr.DataTree.from_dict({"posterior": posterior_of(tree, refitter.design)})
     log_likelihood = pm.stats.compute_log_likelihood(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     log_prior = pm.stats.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
-    headlines = refitter.estimates(tree["posterior"].to_dataset()[KEPT]).headline_draws()
+    headlines = refitter.estimates(kept(tree["posterior"].to_dataset())).headline_draws()
     data = xr.DataTree.from_dict({"posterior": headlines, "log_likelihood": log_likelihood, "log_prior": log_prior})
     table = az.psense_summary(data)
     return table.reset_index().rename(columns={"index": "headline"})

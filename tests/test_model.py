@@ -74,3 +74,31 @@ def test_prior_predictive_is_not_absurd(shipped):
     assert 1e5 < median_shells < 1e9 and p99_shells < 1e11
     p99_troops = np.quantile(totals[:, 1], 0.99)
     assert p99_troops < 5e6
+
+
+def test_a_flow_with_surges_gets_its_own_deviation_each_month(shipped):
+    """`surge` in a flow's section: each month's log flow deviates from the walk by surge x N(0, 1)."""
+    import pytensor
+
+    from reportedly.spec import HalfNormalPrior
+
+    case, design, _ = shipped
+    surge = HalfNormalPrior(dist="halfnormal", sigma=1.0, reason="test")
+    flows = {**case.spec.flows, "troops": case.spec.flows["troops"].model_copy(update={"surge": surge})}
+    model = build_model(case.spec.model_copy(update={"flows": flows}), design)
+    assert model.coords["surge_quantity"] == ("troops",)
+    assert model.named_vars_to_dims["surge_z"] == ("surge_quantity", "month")
+    point = model.initial_point()
+    point["surge_z"] = np.full_like(point["surge_z"], 0.0)
+    point["surge_z"][0, -1] = 2.0
+    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"]])[0], on_unused_input="ignore")
+
+    def flow(values: dict) -> np.ndarray:
+        return compiled(*(values[v.name] for v in model.value_vars))
+
+    base = flow({**point, "surge_z": np.zeros_like(point["surge_z"])})
+    surged = flow(point)
+    troops = list(model.coords["quantity"]).index("troops")
+    scale = float(np.exp(point["surge_log__"][0]))
+    assert surged[troops, -1] / base[troops, -1] == pytest.approx(np.exp(2.0 * scale))
+    assert np.allclose(surged[troops, :-1], base[troops, :-1])

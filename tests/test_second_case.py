@@ -15,6 +15,7 @@ import pytest
 from conftest import edit
 from reportedly.case import load_case
 from reportedly.cli import main
+from reportedly.stress import SHAPES
 
 pytestmark = pytest.mark.slow
 CASE = Path(__file__).parent / "cases" / "aid_convoys"
@@ -89,6 +90,13 @@ def test_check_with_few_simulations_says_they_cannot_tell(fitted, capsys):
                                                             "tonnes_per_truck"}
     assert main(["--root", str(fitted), "plot"]) == 0
     assert "sbc_ranks.png" in capsys.readouterr().out
+
+    # calibration under misspecification: every shape, scored on headlines, months and months inside windows
+    stress = pd.DataFrame(results["stress"])
+    assert list(dict.fromkeys(stress["shape"])) == list(SHAPES)
+    assert set(stress["kind"]) == {"headline", "month", "month inside a claimed window"}
+    assert stress["coverage_90"].between(0, 1).all() and (stress["median_width"] > 1).all()
+    assert "## Calibration under misspecification" in report and "--stress-sims 1" in report
 
     # what was known when: each report date's claims predicted from the fit on the claims reported before it
     assert "## What was known when: rolling origin" in report
@@ -193,3 +201,19 @@ def test_explain_agrees_with_refits_without_each_claim(fitted, capsys):
             assert abs(row["median_without"] - refit_median) <= 4 * np.hypot(se_psis, se_refit), (claim, h.name)
             checked += 1
     assert checked == 8
+
+
+def test_validation_sweeps_on_dask_workers_give_the_same_results(fitted, tmp_path):
+    """The refits of `check` on two local Dask worker processes give what they give in this process, seed for seed."""
+    settings = ["check", NAME, "--sims", "2", "--stress-sims", "1", "--draws", "60", "--tune", "60", "--chains", "2"]
+    tables = []
+    for workers in ("0", "2"):
+        assert main(["--root", str(fitted), *settings, "--workers", workers]) in (0, 1)
+        results = json.loads((fitted / "estimates" / NAME / "validation.json").read_text())
+        tables.append({k: v for k, v in results.items() if k != "created"})
+    assert tables[0] == tables[1]
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(fitted, capsys):
+    assert main(["--root", str(fitted), "check", NAME, "--sims", "1", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err

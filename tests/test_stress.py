@@ -1,0 +1,34 @@
+"""The misspecified truths of calibration under misspecification: each shape does what its name says."""
+
+import numpy as np
+import pytest
+
+from reportedly.stress import SHAPES, shaped_flow
+
+FLOW = np.r_[np.zeros(5), 0.4, np.full(20, 100.0)]   # starts in month 5 (partly), then about 100 a month
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_each_shape_keeps_the_total_or_moves_the_onset(shape):
+    out = shaped_flow(FLOW, shape, np.random.default_rng(1), shift_months=3)
+    assert np.all(out >= 0)
+    if shape.endswith("onset"):
+        first = np.flatnonzero(out)[0]
+        assert first == (2 if shape == "earlier onset" else 8)
+    else:
+        assert out.sum() == pytest.approx(FLOW.sum())
+
+
+def test_the_shapes():
+    rng = np.random.default_rng(2)
+    burst = shaped_flow(FLOW, "burst", rng, 3)
+    assert burst[6] / burst.sum() == pytest.approx(0.75, abs=0.05)
+    stop = shaped_flow(FLOW, "stop", rng, 3)
+    assert stop[-1] == 0 and stop[6] > 100
+    step = shaped_flow(FLOW, "step up", rng, 3)
+    assert step[-1] == pytest.approx(4 * step[6])
+    ramp = shaped_flow(FLOW, "ramp", rng, 3)
+    assert ramp[-1] > 5 * ramp[6]
+    pause = shaped_flow(FLOW, "pause", rng, 3)
+    assert (pause[6:] == 0).sum() == 3
+    assert np.array_equal(shaped_flow(FLOW, "as the prior", rng, 3), FLOW)
