@@ -32,7 +32,7 @@ import pymc as pm
 from pathlib import Path
 from reportedly.case import load_case
 from reportedly.design import build_design
-from reportedly.estimate import KEPT, reported_quantities
+from reportedly.estimate import kept, reported_quantities
 from reportedly.fit import diagnose
 from reportedly.model import build_model
 from reportedly.posterior import Estimates
@@ -41,7 +41,7 @@ model = build_model(case.spec, build_design(case))
 with model:
     tree = pm.sample(random_seed=1, progressbar=False)   # PyMC defaults
 wall = time.perf_counter() - t0
-est = Estimates(tree["posterior"].to_dataset()[KEPT], {"latest_report": case.latest_report.isoformat()}, case.spec)
+est = Estimates(kept(tree["posterior"].to_dataset()), {"latest_report": case.latest_report.isoformat()}, case.spec)
 d = diagnose(reported_quantities(est), tree["sample_stats"].to_dataset())
 print(json.dumps({"in_process_seconds": wall, "min_ess_bulk": min(d.min_ess_bulk.values()), "divergences": d.divergences}))
 """
@@ -219,7 +219,7 @@ def render(results: dict) -> str:
         f"- `import reportedly.estimate`: {results['import_seconds']:.1f} s",
         f"- `reportedly summary`: {results['summary_seconds']:.2f} s; `reportedly query ... --rating B`: "
         f"{results['query_seconds']:.2f} s (whole process)",
-        f"- `reportedly check --sims {results['check']['sims']}` (plus leave-one-out and sensitivity refits): "
+        f"- `reportedly check --sims {results['check']['sims']}` (and its other refits: one simulation per misspecified shape, leave one out, rolling origin, sensitivity): "
         f"{results['check']['wall_seconds']:.0f} s",
         f"- plain PyMC script (`pm.sample()` defaults on the same model, warm): {p['wall_seconds']:.1f} s, min bulk "
         f"ESS {p['min_ess_bulk']:.0f}, {p['ess_per_wall_second']:.1f} ESS per wall second; `reportedly estimate` "

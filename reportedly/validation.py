@@ -1,6 +1,8 @@
-"""Validation: simulation-based calibration, leave-one-assessment-out, sensitivity, prior predictive.
+"""Validation: simulation-based calibration (from the prior and under misspecified truths), leave one
+assessment out, what was known when, sensitivity, prior predictive.
 
-Every refit reuses the case's compiled model (the claims are its data), so a refit costs sampling only.
+Every refit reuses the case's compiled model (the claims are its data), so a refit costs sampling only. Each
+sweep is a list of tasks with their own seeds, run in this process or on Dask workers (`sweep`).
 """
 
 from __future__ import annotations
