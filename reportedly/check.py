@@ -13,8 +13,8 @@ from .case import Case
 from .errors import ReportedlyError
 from .files import atomic_write
 from .plots import save_figures, validation_figures
-from .sweep import cluster
 from .report import number
+from .sweep import cluster
 from .validation import (
     COVERAGE_LEVELS,
     Progress,

@@ -44,6 +44,11 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
+                        "reported by then (estimates in estimates/<case>-as-of-DATE/)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reportedly", description=__doc__)
     parser.add_argument("--root", type=Path, help="case folder holding seeds/ and models/ (default: found from here upward)")
@@ -67,8 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="override the model file's random_seed")
     p.add_argument("--allow-unconverged", action="store_true",
                    help="write estimates even if the diagnostics gate fails (they are marked NOT CONVERGED)")
-    p.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
-                   "reported by then (estimates in estimates/<case>-as-of-DATE/)")
+    _add_as_of(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(command=cmd_estimate)
@@ -90,8 +94,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="posterior summary from saved estimates")
     p.add_argument("case", nargs="?")
-    p.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
-                   "reported by then (estimates in estimates/<case>-as-of-DATE/)")
+    _add_as_of(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_summary)
 
@@ -130,8 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rating", choices=list("ABCDEF"), help="also predict what a source with this rating would print")
     p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating: one answer per row")
     p.add_argument("--horizon", type=_date, help="forecast up to this day (default: the model file's [time] horizon)")
-    p.add_argument("--as-of", type=_date, metavar="DATE", help="the case as it stood on DATE: only the claims "
-                   "reported by then (estimates in estimates/<case>-as-of-DATE/)")
+    _add_as_of(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=cmd_query)
     return parser

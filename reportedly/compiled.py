@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .design import CLAIM_DATA, SOURCE_DATA, Design, padded_size
+from .design import CLAIM_DATA, DESIGN_DATA, Design, padded_size
 from .spec import ModelSpec
 
 LOGP_SOURCE = """
@@ -74,7 +74,6 @@ log = logging.getLogger(__name__)
 
 # Rows of claims and sources a model is compiled for come in blocks (see `padded_size`).
 CLAIM_BLOCK, SOURCE_BLOCK = 16, 4
-DATA = CLAIM_DATA + SOURCE_DATA
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def with_design(compiled, design: Design):
     """`compiled` fitting the claims of `design`, which must fit the claims and sources it was compiled for."""
     padded = design.padded(len(compiled.coords["claim"]), len(compiled.coords["source"]))
     if compiled.shared_var_keys:  # compiled by nutpie's public path
-        compiled = compiled.with_data(**{name: np.asarray(getattr(padded, name), dtype=float) for name in DATA})
+        compiled = compiled.with_data(**{name: np.asarray(getattr(padded, name), dtype=float) for name in DESIGN_DATA})
     else:
         compiled = dataclasses.replace(compiled, user_data=pack(padded))
     return dataclasses.replace(compiled, _coords={**compiled.coords, "claim": padded.claim_ids, "source": padded.sources})
@@ -146,13 +145,13 @@ def with_design(compiled, design: Design):
 
 def pack(padded: Design) -> np.ndarray:
     """The design's arrays end to end, as the callbacks read them (see `data_slices`)."""
-    return np.ascontiguousarray(np.concatenate([np.asarray(getattr(padded, name), dtype=float) for name in DATA]))
+    return np.ascontiguousarray(np.concatenate([np.asarray(getattr(padded, name), dtype=float) for name in DESIGN_DATA]))
 
 
 def data_slices(n_claims: int, n_sources: int) -> dict[str, tuple[int, int]]:
     """Where each of the design's arrays lies in the packed design."""
     slices, start = {}, 0
-    for name in DATA:
+    for name in DESIGN_DATA:
         stop = start + (n_claims if name in CLAIM_DATA else n_sources)
         slices[name], start = (start, stop), stop
     return slices
@@ -213,9 +212,8 @@ def logp_at(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
 
 def model_key(spec: ModelSpec, padded: Design) -> str:
     """A hash of everything the compiled model depends on: the model file (but not its sampler settings,
-    headlines, forecast horizon, reading of qualifiers or
-    words for quantities), the sizes of the padded design, this package's
-    source and the library versions. The claims themselves are data, not part of it."""
+    headlines, forecast horizon, reading of qualifiers or words for quantities), the sizes of the padded
+    design, this package's source and the library versions. The claims themselves are data, not part of it."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
     for source in sorted(package.glob("*.py")):
@@ -238,7 +236,7 @@ def _compile(model):
     n_dim, n_expanded, logp_fn, expand_fn, _, shape_info, reparameterized = nutpie_pymc._make_functions(
         model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=lambda seed: start)
     logp_data, expand_data = ([v.name for v in fn.get_shared()] for fn in (logp_fn, expand_fn))
-    if not set(logp_data + expand_data) <= set(DATA):
+    if not set(logp_data + expand_data) <= set(DESIGN_DATA):
         raise ValueError(f"the model has shared variables other than the design's: {logp_data + expand_data}")
     names, slices, shapes = shape_info
     dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized)

@@ -83,6 +83,7 @@ class Design:
 CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "source_index",
               "log_lower", "log_upper", "weight")
 SOURCE_DATA = ("source_rating",)
+DESIGN_DATA = CLAIM_DATA + SOURCE_DATA
 # Label of a spare claim or source in a padded design (no claim id or source key starts with a space).
 SPARE = " spare "
 

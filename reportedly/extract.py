@@ -90,13 +90,13 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
                     to_check.append(f"'{clause[start:end]}' is a word of magnitude, read as "
                                     f"{'at least ' if high is None else ''}{low:,.0f}{f' to {high:,.0f}' if high else ''}")
                 window = nearest_window(clause, start, end, report_date)
-                if share and NOW.search(clause):  # a share of what is needed now: this month to date
-                    window = Window("period", report_date.replace(day=1), report_date, NOW.search(clause).group())
+                if share and (now := NOW.search(clause)):  # a share of what is needed now: this month to date
+                    window = Window("period", report_date.replace(day=1), report_date, now.group())
                 if window.phrase is None:
                     to_check.append("no time expression: read as cumulative to the article's date")
                 proposals.append(Proposal(
                     quote=sentence, figure=_figure_text(clause, start, end), quantity=quantity, kind=kind,
-                    qualifier=qualifier, value=None if qualifier == "range" else (low if bounds else value),
+                    qualifier=qualifier, value=None if qualifier == "range" else value,
                     low=low if qualifier == "range" else None, high=high if qualifier == "range" else None,
                     window=window, to_check=to_check,
                 ))

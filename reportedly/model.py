@@ -27,7 +27,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from .design import CLAIM_DATA, RATINGS, SOURCE_DATA, Design
+from .design import CLAIM_DATA, DESIGN_DATA, RATINGS, Design
 from .likelihood import interval_logp
 from .spec import ModelSpec
 from .timeaxis import MonthAxis
@@ -45,12 +45,13 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
     """
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
+    with_surge = [q for q in flows if spec.flows[q].surge is not None]
     axis = MonthAxis(spec.time.start, spec.time.end)
     month_labels = axis.labels
     n_months = len(month_labels)
     coords = {
         "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
-        "surge_quantity": [q for q in flows if spec.flows[q].surge is not None],
+        "surge_quantity": with_surge,
         "month": month_labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
     }
     with pm.Model(coords=coords) as model:
@@ -71,7 +72,6 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
         onset_per_flow = pt.set_subtensor(onset_per_flow[[flows.index(q) for q in with_onset]], onset)
         active = pt.clip(np.arange(1, n_months + 1)[None, :] - onset_per_flow[:, None], 0.0, 1.0)
         log_flow = log_level[:, None] + walk
-        with_surge = [q for q in flows if spec.flows[q].surge is not None]
         if with_surge:
             surge = pm.HalfNormal("surge", sigma=[spec.flows[q].surge.sigma for q in with_surge], dims="surge_quantity")
             surge_z = pm.Normal("surge_z", dims=("surge_quantity", "month"))
@@ -122,7 +122,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
 def model_data(design: Design, as_data: bool) -> dict:
     """The design's arrays the model reads, as constants or as `pm.Data` (float, cast back to indices)."""
     data = {}
-    for name in CLAIM_DATA + SOURCE_DATA:
+    for name in DESIGN_DATA:
         values = np.asarray(getattr(design, name))
         if as_data:
             dims = "claim" if name in CLAIM_DATA else "source"

@@ -178,23 +178,23 @@ def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headl
     simulated = simulate_design(design, truth, seed=seed + 1 + i, least=1.0)
     est, divergences = refitter.fit(seed + 200_000 + i, simulated)
     common = {"sim": i, "shape": shape, "divergences": divergences}
-    rows = [common | {"kind": "headline", "item": name, **_covered(draws.values.ravel(), true_headlines[name])}
+    rows = [common | {"kind": "headline", "item": name,
+                      **_covered(*np.quantile(draws.values.ravel(), [0.05, 0.95]), true_headlines[name])}
             for name, draws in est.headline_draws().data_vars.items()]
     flow = est.posterior["flow"].values.reshape(-1, *truth["flow"].shape)
     q05, q95 = np.quantile(flow, [0.05, 0.95], axis=0)
     for (q, m), value in np.ndenumerate(truth["flow"]):
         if value <= 0 and q95[q, m] <= 0:
             continue   # before the onset in truth and in every draw: nothing to score
-        scored = {"item": f"{design.quantities[q]} {m}", "covered": bool(q05[q, m] <= value <= q95[q, m]),
-                  "width": float(q95[q, m] / q05[q, m]) if q05[q, m] > 0 else float("inf")}
+        scored = {"item": f"{design.quantities[q]} {m}", **_covered(q05[q, m], q95[q, m], value)}
         rows.append(common | {"kind": "month", **scored})
         if (q, m) in inside:
             rows.append(common | {"kind": "month inside a claimed window", **scored})
     return rows
 
 
-def _covered(draws: np.ndarray, value: float) -> dict:
-    q05, q95 = np.quantile(draws, [0.05, 0.95])
+def _covered(q05: float, q95: float, value: float) -> dict:
+    """Whether a 90% interval covers `value`, and its width as q95 / q05."""
     return {"covered": bool(q05 <= value <= q95), "width": float(q95 / q05) if q05 > 0 else float("inf")}
 
 
@@ -241,14 +241,6 @@ class RollingOrigin:
     headlines: pd.DataFrame     # the headlines as fitted on each report date
 
 
-def printed_value(claim, case: Case) -> float:
-    """The figure a claim prints, as the model reads it: a range's geometric centre; a conversion as a ratio."""
-    value = claim.value if claim.value is not None else float(np.sqrt(claim.low * claim.high))
-    if claim.basis:
-        value /= next(c.value for c in case.evidence.claims if c.id == claim.basis)
-    return value
-
-
 def rolling_origin(refitter: Refitter, seed: int, progress: Progress = no_progress) -> RollingOrigin:
     """At each report date of the case, fit on the claims reported by then; predict from that fit the figures
     reported on the next date (what their sources would print), and keep the headlines as they stood."""
@@ -270,9 +262,9 @@ def _rolling_task(refitter: Refitter, i: int, day, next_day, seed: int) -> tuple
     table = claim_fit_table(est, reported, seed=seed + i)
     if table.empty:
         return headlines, table
-    value = {c.id: printed_value(c, case) for c in reported}
+    log_printed = dict(zip(refitter.design.claim_ids, refitter.design.log_value))  # as the model reads them
     return headlines, table.assign(known_by=day, reported=next_day,
-                                   log_error=np.log(table["pred_median"] / table["id"].map(value)),
+                                   log_error=np.log(table["pred_median"]) - table["id"].map(log_printed),
                                    divergences=divergences)
 
 
