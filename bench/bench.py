@@ -209,7 +209,7 @@ def render(results: dict) -> str:
         f"| of which: model built and compiled (cold), loaded from the compile cache (warm) | "
         f"{c['compile_seconds']:.1f} s | {w['compile_seconds']:.1f} s |",
         f"| of which: sampling | {c['sampling_seconds']:.1f} s | {w['sampling_seconds']:.1f} s |",
-        f"| of which: writing estimates and figures | {c['write_seconds']:.1f} s | {w['write_seconds']:.1f} s |",
+        f"| of which: writing estimates (figures drawn again only if what they show changed) | {c['write_seconds']:.1f} s | {w['write_seconds']:.1f} s |",
         f"| min bulk ESS per second of sampling | {c['ess_per_sampling_second']:.0f} | {w['ess_per_sampling_second']:.0f} |",
         f"| min bulk ESS per second of wall time | {c['ess_per_wall_second']:.1f} | {w['ess_per_wall_second']:.1f} |", "",
         f"- `reportedly estimate` after editing one claim (its window's end moved; warm cache): "

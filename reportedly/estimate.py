@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.metadata
 import json
 import logging
@@ -25,8 +26,7 @@ from .errors import ReportedlyError
 from .files import check_writable, make_shareable
 from .fit import Diagnostics, Timings, diagnose, posterior_of, sample
 from .influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
-from .posterior import POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
-from .plots import write_figures
+from .posterior import FIGURES_KEY, POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
 from .report import render_summary_markdown
 from .summary import claim_fit_table, headline_table, source_table
 
@@ -130,7 +130,7 @@ def write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
         # Validation results (from `reportedly check`, stamped with the claims they ran on) are carried over.
         for kept in folder.glob(f"{VALIDATION_PREFIX}*") if folder.exists() else ():
             shutil.copy2(kept, staging / kept.name)
-        tables = _write_files(staging, est, case)
+        tables = _write_files(staging, est, case, previous=folder)
         _swap_in(staging, folder)
         return tables
     except (OSError, ReportedlyError) as exc:
@@ -152,7 +152,7 @@ def _clear_interrupted(folder: Path) -> None:
         shutil.rmtree(abandoned, ignore_errors=True)
 
 
-def _write_files(staging: Path, est: Estimates, case: Case) -> Tables:
+def _write_files(staging: Path, est: Estimates, case: Case, previous: Path) -> Tables:
     posterior = est.posterior.astype(np.float32).assign_attrs(est.attrs)
     encoding = {name: {"zlib": True, "complevel": 6} for name in posterior.data_vars}
     posterior.to_netcdf(staging / POSTERIOR_FILE, engine="h5netcdf", encoding=encoding)
@@ -168,8 +168,40 @@ def _write_files(staging: Path, est: Estimates, case: Case) -> Tables:
     influence.to_csv(staging / INFLUENCE_FILE, index=False, float_format="%.6g")
     (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims, influence),
                                         encoding="utf-8")
-    write_figures(staging, saved, list(case.evidence.claims), claims, influence)
+    _write_figures(staging, saved, case, claims, influence, previous)
     return Tables(headlines, sources, claims)
+
+
+def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.DataFrame, influence: pd.DataFrame,
+                   previous: Path) -> None:
+    """Draw the figures, or copy the previous estimates' when they show exactly the same (a refit with the same
+    seed, claims and compiled model draws the same posterior)."""
+    key = figures_key(est, claims_fit, influence, staging)
+    try:
+        unchanged = (previous / "figures" / FIGURES_KEY).read_text(encoding="utf-8") == key
+    except OSError:
+        unchanged = False
+    if unchanged:
+        shutil.copytree(previous / "figures", staging / "figures")
+        return
+    from .plots import write_figures
+
+    write_figures(staging, est, list(case.evidence.claims), claims_fit, influence)
+    (staging / "figures" / FIGURES_KEY).write_text(key, encoding="utf-8")
+
+
+def figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame, folder: Path) -> str:
+    """A hash of what the figures show: the draws and what they came from, the claims' fit, the influence of
+    each claim, the validation results in `folder`, and the code that draws them."""
+    digest = hashlib.sha256()
+    for name in sorted(est.posterior.data_vars):
+        digest.update(name.encode() + np.ascontiguousarray(est.posterior[name].values).tobytes())
+    digest.update(json.dumps({k: v for k, v in est.attrs.items() if k != "created"}, sort_keys=True, default=str).encode())
+    digest.update(claims_fit.to_csv().encode() + influence.to_csv().encode())
+    for path in sorted(folder.glob(f"{VALIDATION_PREFIX}*")):
+        digest.update(path.read_bytes())
+    digest.update((Path(__file__).parent / "plots.py").read_bytes())
+    return digest.hexdigest()
 
 
 def _swap_in(staging: Path, folder: Path) -> None:

@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 from .errors import ReportedlyError  # noqa: E402
 from .files import atomic_write  # noqa: E402
 from .intervals import claim_interval, direction  # noqa: E402
-from .posterior import Estimates  # noqa: E402
+from .posterior import FIGURES_KEY, Estimates  # noqa: E402
 from .report import number  # noqa: E402
 from .schema import Claim, ClaimKind  # noqa: E402
 from .timeaxis import window_totals  # noqa: E402
@@ -290,10 +290,12 @@ def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit:
 
 
 def save_figures(folder: Path, figures: dict) -> list[Path]:
-    """Draw each figure into folder/figures/<name>, each file replaced atomically."""
+    """Draw each figure into folder/figures/<name>, each file replaced atomically. The figures no longer
+    match what `estimate` drew, so its record of that is removed (see `FIGURES_KEY`)."""
     out = folder / "figures"
     try:
         out.mkdir(exist_ok=True)
+        (out / FIGURES_KEY).unlink(missing_ok=True)
     except OSError as exc:
         raise ReportedlyError(f"cannot write figures to {out}: {exc.strerror or exc}") from None
     written = []

@@ -21,6 +21,9 @@ from .spec import Headline, ModelSpec
 from .timeaxis import MonthAxis, OutsideAxis, window_totals
 
 POSTERIOR_FILE = "posterior.nc"
+# In figures/: a hash of everything the figures show, written when `estimate` draws them, so that a refit
+# drawing the same posterior copies them instead of drawing them again.
+FIGURES_KEY = ".drawn-from"
 # Libraries whose versions a saved fit records.
 RECORDED_LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

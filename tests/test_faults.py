@@ -17,7 +17,7 @@ from reportedly.case import load_case
 from reportedly.cli import main
 from reportedly.errors import ReportedlyError
 from reportedly.estimate import write_estimates
-from reportedly.posterior import load_estimates
+from reportedly.posterior import FIGURES_KEY, load_estimates
 
 pytestmark = pytest.mark.slow
 FOLDER = "estimates/dprk_russia"
@@ -118,9 +118,8 @@ def test_unconverged_fit_is_written_only_on_request_and_marked(fitted_copy, caps
 
 
 def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loaded(tmp_path):
-    """Empty compile cache, fit, fit again (each a fresh process): the same summary.csv, byte for byte.
-
-    Another seed gives other draws that agree within Monte Carlo error."""
+    """Empty compile cache, fit, fit again (each a fresh process): the same summary.csv, byte for byte, and the
+    figures copied, not drawn again. Another seed gives other draws that agree within Monte Carlo error."""
     from conftest import ROOT
     from reportedly.regression import compare
 
@@ -129,15 +128,18 @@ def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loa
     edit(case / "models/aid_convoys.toml", "draws = 2000\ntune = 500", "draws = 400\ntune = 300")
     caches = tmp_path / "caches"
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={caches}", "NUMBA_CACHE_DIR": str(caches / "numba")}
-    summaries = []
+    summaries, figures = [], []
     for seed in ("5", "5", "6"):
         done = subprocess.run([sys.executable, "-m", "reportedly.cli", "--root", str(case), "estimate", "--quiet",
                                "--allow-unconverged", "--seed", seed], capture_output=True, text=True, env=env, check=False)
         assert done.returncode in (0, 1), done.stderr[-3000:]
         folder = case / "estimates/aid_convoys"
         summaries.append(((folder / "summary.csv").read_bytes(), load_estimates(folder)))
+        figures.append(((folder / "figures" / FIGURES_KEY).read_text(), (folder / "figures/cumulative.png").stat().st_mtime_ns))
     assert summaries[0][0] == summaries[1][0]
     assert summaries[0][0] != summaries[2][0]
+    assert figures[0] == figures[1], "the same posterior's figures are copied"
+    assert figures[2][0] != figures[0][0] and figures[2][1] > figures[0][1], "another posterior's are drawn"
     assert compare(summaries[0][1], summaries[2][1]) == []
 
 
