@@ -2,6 +2,7 @@
 
     ./run.sh bench [--runs 3] [--scale]      writes bench/results.json and bench/results.md
     ./run.sh bench --only-seeds [--seeds N]  only the seed sweep (bench/seeds.py, 100 seeds), merged into results.json
+    ./run.sh bench --only-samplers           only the sweep under other sampler settings (10 seeds each)
 
 Every figure is whole-process wall time of a fresh process unless named otherwise. "Cold" runs get an
 empty PyTensor/numba compile cache (a fresh base_compiledir); "warm" runs reuse one filled by a first run.
@@ -188,6 +189,28 @@ def render_seeds(sweep: dict) -> list[str]:
     if failed:
         lines.append("- failed: " + "; ".join(f"seed {r['seed']} (R-hat {r['worst_rhat']:.4f} for {r['worst_rhat_of']}, "
                                              f"ESS {r['worst_ess_bulk']:.0f} for {r['worst_ess_of']})" for r in failed))
+    retried = [r for r in rows if "passed_longer_run" in r]
+    if retried:
+        from reportedly.fit import LONGER_RUN
+
+        lines.append(f"- sampled again with {LONGER_RUN}× the draws, as `estimate` does when the gate fails on mixing alone: "
+                     f"{sum(r['passed_longer_run'] for r in retried)} of {len(retried)} then pass, so "
+                     f"**{len(rows) - len(failed) + sum(r['passed_longer_run'] for r in retried)} of {len(rows)} "
+                     "seeds give estimates**")
+    return lines
+
+
+def render_samplers(samplers: dict) -> list[str]:
+    lines = ["## Sampler settings", "",
+             "`./run.sh bench --only-samplers`: the shipped case sampled with other settings, the same seeds each.", "",
+             "| settings | seeds passing the gate | sampling per fit (median) | worst bulk ESS (median over seeds) |",
+             "|---|---:|---:|---:|"]
+    for name, sweep in samplers.items():
+        rows, s = sweep["rows"], sweep["settings"]
+        lines.append(f"| {name} ({s['adaptation']}, {s['chains']} chains × {s['draws']:,} draws after {s['tune']:,} "
+                     f"tuning steps) | {sum(r['passed'] for r in rows)} of {len(rows)} | "
+                     f"{statistics.median(r['sampling_seconds'] for r in rows):.1f} s | "
+                     f"{statistics.median(r['worst_ess_bulk'] for r in rows):.0f} |")
     return lines
 
 
@@ -227,6 +250,8 @@ def render(results: dict) -> str:
     ]
     if "seeds" in results:
         lines += ["", *render_seeds(results["seeds"])]
+    if "samplers" in results:
+        lines += ["", *render_samplers(results["samplers"])]
     if "sweep" in results:
         rows = results["sweep"]
         lines += ["", "## Validation sweeps on Dask", "",
@@ -244,14 +269,16 @@ def render(results: dict) -> str:
                   "case fitted before loads its compiled model), "
                   f"stopped after {SCALE_TIMEOUT} s; diag mass-matrix adaptation (shipped) up to 200 claims, "
                   "nutpie's low-rank adaptation above.", "",
-                  "| claims | months | adaptation | whole process | compile | sampling | peak memory | divergences | min ESS |",
-                  "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+                  "| claims | months | adaptation | whole process | compile | sampling | leapfrog steps per draw | peak memory "
+                  "| divergences | min ESS |",
+                  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in results["scale"]:
             if r["wall_seconds"] is None:
-                lines.append(f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | stopped after {SCALE_TIMEOUT} s | | | | | |")
+                lines.append(f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | stopped after {SCALE_TIMEOUT} s | | | | | | |")
                 continue
             lines.append(f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | {r['wall_seconds']:.0f} s | "
-                         f"{r['compile_seconds']:.0f} s | {r['sampling_seconds']:.0f} s | {r['peak_rss_mb']:.0f} MB | "
+                         f"{r['compile_seconds']:.0f} s | {r['sampling_seconds']:.0f} s | {r.get('steps_per_draw', float('nan')):.0f} | "
+                         f"{r['peak_rss_mb']:.0f} MB | "
                          f"{r['divergences']} | {r['min_ess_bulk']:.0f} |")
     return "\n".join(lines) + "\n"
 
@@ -263,12 +290,15 @@ def main() -> None:
     parser.add_argument("--only-scale", action="store_true", help="only the scale curve (merged into results.json)")
     parser.add_argument("--seeds", type=int, help="run the seed sweep over this many seeds (--only-seeds: 100)")
     parser.add_argument("--only-seeds", action="store_true", help="only the seed sweep (merged into results.json)")
+    parser.add_argument("--only-samplers", action="store_true",
+                        help="only the seed sweep under other sampler settings, 10 seeds each (merged into results.json)")
     parser.add_argument("--only-sweep", action="store_true",
                         help="only calibration refits per minute against Dask workers (merged into results.json)")
     args = parser.parse_args()
     results_file = Path(__file__).parent / "results.json"
     previous = json.loads(results_file.read_text()) if results_file.exists() else {}
-    results = previous if args.only_scale or args.only_seeds or args.only_sweep else benchmark(args.runs)
+    only = args.only_scale or args.only_seeds or args.only_sweep or args.only_samplers
+    results = previous if only else benchmark(args.runs)
     if args.only_sweep:
         from sweep_rate import sweep_rates
 
@@ -285,6 +315,12 @@ def main() -> None:
         results["seeds"] = sweep(ROOT, args.seeds or 100)
     elif "seeds" in previous:
         results["seeds"] = previous["seeds"]  # the last seed sweep stays until it is run again
+    if args.only_samplers:
+        from seeds import alternatives
+
+        results["samplers"] = alternatives(ROOT)
+    elif "samplers" in previous:
+        results["samplers"] = previous["samplers"]
     results_file.write_text(json.dumps(results, indent=1))
     (Path(__file__).parent / "results.md").write_text(render(results))
     print(render(results))

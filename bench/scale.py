@@ -60,5 +60,6 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
             "draws": spec.sampler.draws, "tune": spec.sampler.tune,
             "build_seconds": timings.build_seconds, "compile_seconds": timings.compile_seconds,
             "sampling_seconds": timings.sampling_seconds, "divergences": d.divergences,
+            "steps_per_draw": float(tree["sample_stats"]["n_steps"].mean()),
             "min_ess_bulk": min(d.min_ess_bulk.values()),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

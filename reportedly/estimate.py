@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -24,7 +25,7 @@ from .case import Case
 from .design import build_design
 from .errors import ReportedlyError
 from .files import check_writable, make_shareable
-from .fit import Diagnostics, Timings, diagnose, posterior_of, sample
+from .fit import LONGER_RUN, Diagnostics, Timings, diagnose, posterior_of, sample
 from .influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
 from .posterior import FIGURES_KEY, POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
 from .report import render_summary_markdown
@@ -67,8 +68,24 @@ def kept(posterior: xr.Dataset) -> xr.Dataset:
 
 
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
-    """Build and sample the case's model; return the estimates (in memory) and their diagnostics."""
+    """Build and sample the case's model; return the estimates (in memory) and their diagnostics.
+
+    A fit that fails the gate on mixing alone is sampled once more with LONGER_RUN times the draws (the same
+    seed, so the same decision and the same draws on every run).
+    """
     seed = case.spec.sampler.random_seed if seed is None else seed
+    est, diagnostics, timings = _fit_once(case, seed, progress)
+    if diagnostics.wants_longer_run:
+        draws = LONGER_RUN * case.spec.sampler.draws
+        log.warning("%s draws a chain did not pass the diagnostics gate (%s); sampling again with %s draws a chain",
+                    f"{case.spec.sampler.draws:,}", "; ".join(diagnostics.failures), f"{draws:,}")
+        est, diagnostics, again = _fit_once(case.with_sampler(draws=draws), seed, progress)
+        timings = dataclasses.replace(again, compile_seconds=timings.compile_seconds + again.compile_seconds,
+                                      sampling_seconds=timings.sampling_seconds + again.sampling_seconds)
+    return est, diagnostics, timings
+
+
+def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnostics, Timings]:
     started = time.perf_counter()
     design = build_design(case)
     tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started)
@@ -176,7 +193,7 @@ def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.Dat
                    previous: Path) -> None:
     """Draw the figures, or copy the previous estimates' when they show exactly the same (a refit with the same
     seed, claims and compiled model draws the same posterior)."""
-    key = figures_key(est, claims_fit, influence, staging)
+    key = _figures_key(est, claims_fit, influence, staging)
     try:
         unchanged = (previous / "figures" / FIGURES_KEY).read_text(encoding="utf-8") == key
     except OSError:
@@ -190,7 +207,7 @@ def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.Dat
     (staging / "figures" / FIGURES_KEY).write_text(key, encoding="utf-8")
 
 
-def figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame, folder: Path) -> str:
+def _figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame, folder: Path) -> str:
     """A hash of what the figures show: the draws and what they came from, the claims' fit, the influence of
     each claim, the validation results in `folder`, and the code that draws them."""
     digest = hashlib.sha256()

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 # What the gate demands of every reported quantity.
 MAX_RHAT = 1.01
 MIN_ESS_BULK = 400
+# A fit that fails the gate on mixing alone is sampled once more, with this many times the draws.
+LONGER_RUN = 2
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,12 @@ class Diagnostics:
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @property
+    def wants_longer_run(self) -> bool:
+        """Failed on R-hat or bulk ESS alone: chains that mix slowly need a longer run. A divergence means the
+        geometry is wrong, which more draws would not mend."""
+        return not self.passed and not self.divergences
 
 
 def diagnose(reported: xr.Dataset, sample_stats: xr.Dataset) -> Diagnostics:

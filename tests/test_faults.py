@@ -104,10 +104,14 @@ def test_stale_estimates_are_flagged_on_load(fitted_copy, capsys, command):
     assert "re-run 'reportedly estimate dprk_russia'" in err
 
 
-def test_unconverged_fit_is_written_only_on_request_and_marked(fitted_copy, capsys):
+def test_unconverged_fit_is_sampled_again_then_written_only_on_request_and_marked(fitted_copy, capsys, caplog):
     edit(fitted_copy / "models/dprk_russia.toml", "draws = 2000\ntune = 500", "draws = 20\ntune = 30")
     assert main(["--root", str(fitted_copy), "estimate", "--quiet", "--allow-unconverged"]) == 1
     capsys.readouterr()
+    assert "20 draws a chain did not pass the diagnostics gate" in caplog.text
+    assert "sampling again with 40 draws a chain" in caplog.text
+    with xr.open_dataset(fitted_copy / FOLDER / "posterior.nc", engine="h5netcdf") as saved:
+        assert saved.sizes["draw"] == 40 and json.loads(saved.attrs["sampler"])["draws"] == 40
     assert main(["--root", str(fitted_copy), "summary"]) == 0
     captured = capsys.readouterr()
     assert "NOT CONVERGED" in captured.out
