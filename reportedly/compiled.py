@@ -68,10 +68,6 @@ def reportedly_expand(dim, expanded, x_, out_, data_):
     return 0
 """
 
-# LLVM's optimisation level for compiling a model (numba's default is 3; NUMBA_OPT overrides it). Level 1
-# compiled the shipped case in 50 s against 58 s, and its log density and gradient ran as fast (30.3 against
-# 30.2 us a call; `NUMBA_OPT=3 ./run.sh bench` measures level 3).
-COMPILE_OPTIMISATION = "1"
 LIBRARIES = ("pymc", "pytensor", "numba", "nutpie", "numpy")
 log = logging.getLogger(__name__)
 
@@ -188,8 +184,7 @@ def _compile_in_child(spec: ModelSpec, padded: Design, key: str) -> None:
     with tempfile.TemporaryDirectory(prefix="reportedly-compile-") as folder:
         job = Path(folder) / "job.pickle"
         job.write_bytes(pickle.dumps((spec, padded, key)))
-        done = subprocess.run([sys.executable, "-m", __name__, str(job)], capture_output=True, text=True, check=False,
-                              env={**os.environ, "NUMBA_OPT": os.environ.get("NUMBA_OPT", COMPILE_OPTIMISATION)})
+        done = subprocess.run([sys.executable, "-m", __name__, str(job)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         log.info("compiling in a child process failed (exit %s): %s", done.returncode, done.stderr[-2000:])
 
