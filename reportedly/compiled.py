@@ -214,16 +214,18 @@ def model_key(spec: ModelSpec, padded: Design) -> str:
     """A hash of everything the compiled model depends on: the model file (but not its sampler settings,
     headlines, forecast horizon, reading of qualifiers or words for quantities), the sizes of the padded
     design, this package's source and the library versions. The claims themselves are data, not part of it."""
-    package = Path(__file__).parent
-    digest = hashlib.sha256()
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.read_bytes())
+    digest = hashlib.sha256(package_source())
     excluded = {"sampler": True, "headlines": True, "qualifiers": True, "time": {"horizon"},
                 "flows": {"__all__": {"words"}}, "links": {"__all__": {"words"}}}
     digest.update(spec.model_dump_json(exclude=excluded).encode())
     digest.update(json.dumps([padded.quantities, padded.ratios, len(padded.claim_ids), len(padded.sources)]).encode())
     digest.update(json.dumps([sys.version, *(importlib.metadata.version(lib) for lib in LIBRARIES)]).encode())
     return digest.hexdigest()
+
+
+def package_source() -> bytes:
+    """This package's source, file after file: what a compiled model, or a drawn figure, may depend on."""
+    return b"".join(source.read_bytes() for source in sorted(Path(__file__).parent.glob("*.py")))
 
 
 def _compile(model):

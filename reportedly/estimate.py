@@ -22,6 +22,7 @@ import xarray as xr
 
 from . import __version__
 from .case import Case
+from .compiled import package_source
 from .design import build_design
 from .errors import ReportedlyError
 from .files import check_writable, make_shareable
@@ -209,7 +210,7 @@ def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.Dat
 
 def _figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame, folder: Path) -> str:
     """A hash of what the figures show: the draws and what they came from, the claims' fit, the influence of
-    each claim, the validation results in `folder`, and the code that draws them."""
+    each claim, the validation results in `folder`, and the code that draws them (this package's source)."""
     digest = hashlib.sha256()
     for name in sorted(est.posterior.data_vars):
         digest.update(name.encode() + np.ascontiguousarray(est.posterior[name].values).tobytes())
@@ -217,7 +218,7 @@ def _figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFra
     digest.update(claims_fit.to_csv().encode() + influence.to_csv().encode())
     for path in sorted(folder.glob(f"{VALIDATION_PREFIX}*")):
         digest.update(path.read_bytes())
-    digest.update((Path(__file__).parent / "plots.py").read_bytes())
+    digest.update(package_source())
     return digest.hexdigest()
 
 
