@@ -130,7 +130,8 @@ def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
            "three prior standard deviations, and at least two months, earlier or later; a flow without an onset starts "
            "three months late or is unchanged), keeping the draw's total and month-to-month noise; "
            "claims simulated with the shipped claims' structure; a refit. Cells: coverage of the 90% intervals "
-           "(± standard error over simulations) and, in brackets, their median width as q95 / q05. Months are "
+           "(± standard error over simulations) and, in brackets, their median width relative to their median, "
+           "(q95 − q05) / q50 (a month's interval can reach zero). Months are "
            "every month a quantity flows in truth or in the fit; months inside a claimed window are whole months "
            f"inside a claim's window of several months, which no claim pins down alone. Goal: {STRESS_GOAL:.0%} or more.",
            "", "| shape | " + " | ".join(kinds) + " | divergent refits |", "|---|" + "---:|" * (len(kinds) + 1)]
@@ -144,7 +145,7 @@ def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
             r = row.iloc[0]
             se = "" if pd.isna(r["se"]) else f" ± {r['se']:.2f}"
             flag = "" if r["coverage_90"] >= STRESS_GOAL else " ✗"
-            cells.append(f"{r['coverage_90']:.2f}{se} [{r['median_width']:.1f}×]{flag}")
+            cells.append(f"{r['coverage_90']:.2f}{se} [{r['median_width']:.1f}]{flag}")
         out.append(f"| {shape} | " + " | ".join(cells) + f" | {int(group['divergent_refits'].max())} |")
     return out
 

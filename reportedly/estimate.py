@@ -35,7 +35,7 @@ from .summary import claim_fit_table, headline_table, source_table
 log = logging.getLogger(__name__)
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
-KEPT = ["flow", "onset", "smoothness", "surge", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
+KEPT = ["flow", "onset", "end", "smoothness", "trend", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
 VALIDATION_PREFIX = "validation"
 
 

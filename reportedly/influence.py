@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from .design import Design
+from .intervals import estimated_truth
 from .likelihood import interval_logp_numpy
 from .posterior import Estimates
 from .timeaxis import row_window_totals
@@ -27,7 +28,7 @@ def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
     flow = posterior["flow"].values[..., design.quantity_index, :]
     totals = row_window_totals(flow, design.k0, design.f0, design.k1, design.f1)
     truth = np.where(design.is_conversion, posterior["capacity"].values[..., design.ratio_index], totals)
-    mu = np.log(np.maximum(truth, 1e-12)) + posterior["bias"].sel(source=design.sources).values[..., design.source_index]
+    mu = np.log(estimated_truth(truth)) + posterior["bias"].sel(source=design.sources).values[..., design.source_index]
     sigma = posterior["sigma"].sel(source=design.sources).values[..., design.source_index]
     values = interval_logp_numpy(design.log_lower, design.log_upper, mu, sigma)
     return xr.DataArray(values, dims=("chain", "draw", "claim"), coords={"claim": design.claim_ids})

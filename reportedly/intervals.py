@@ -83,9 +83,20 @@ def printed_bounds(estimate: float, rule: str, figures: int) -> tuple[float, flo
     raise ValueError(f"unknown rule {rule!r}")
 
 
+# A source that prints a figure for a window saw at least one unit in it: the truth a source estimates is the
+# window's total counted as at least this much (a flow can leave a month, or a short window, empty).
+LEAST_ESTIMATED = 1.0
+
+
+def estimated_truth(total: np.ndarray) -> np.ndarray:
+    """The truth a source estimates: a window's total (or a capacity), counted as at least LEAST_ESTIMATED."""
+    return np.maximum(total, LEAST_ESTIMATED)
+
+
 def source_estimates(truth: np.ndarray, bias: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draws of a source's own estimate of `truth`: truth * exp(bias + sigma * t2), the error law of the model."""
-    return truth * np.exp(bias + sigma * rng.standard_t(2, size=np.shape(truth)))
+    """Draws of a source's own estimate of `truth`: estimated_truth(truth) * exp(bias + sigma * t2), the error law
+    of the model."""
+    return estimated_truth(truth) * np.exp(bias + sigma * rng.standard_t(2, size=np.shape(truth)))
 
 
 def direction(rule: IntervalRule) -> int:

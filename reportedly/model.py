@@ -2,20 +2,21 @@ r"""Build the PyMC model of a case. Pure: no sampling, no I/O.
 
 The generative model, for flow quantity q, month m, ratio r, source s, claim i:
 
-    level_q        ~ LogNormal(log median_q, sigma_q)                     typical monthly flow
+    level_q        ~ LogNormal(log median_q, sigma_q)                     typical monthly trend
     smooth_q       ~ HalfNormal(tau_q)                                    month-to-month log change
     w_qm           = cumsum_m(smooth_q * eps_qm) - mean_m(...),  eps ~ N(0, 1)     (non-centred walk)
-    surge_q        ~ HalfNormal(s_q)   (flows that have one)             each month's own deviation
-    u_qm           = surge_q * z_qm,  z ~ N(0, 1)                         a surge or lull that does not last
+    trend_qm       = level_q * exp(w_qm)
+    share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (flows with a spread)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
-    active_qm      = clip(m + 1 - onset_q, 0, 1)                          share of month m after onset
-    flow_qm        = level_q * exp(w_qm + u_qm) * active_qm
+    end_q          = onset_q + LogNormal(d_q, e_q)  (flows with a duration)  when the flow stops
+    active_qm      = clip(m + 1 - onset_q, 0, 1) * clip(end_q - m, 0, 1)  share of month m it runs
+    flow_qm        = trend_qm * share_qm * active_qm
     capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
     flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
     scale_letter   = median_letter * exp(rating_spread * eta_letter),     eta ~ N(0, 1)   (pooled by letter)
     sigma_s        = scale_{letter(s)} * exp(source_spread * z_s),        z ~ N(0, 1)
     bias_s         = bias_sd * b_s,                                       b ~ N(0, 1)
-    T_i            = sum of flow_{q(i)} over claim i's window (partial months by days),
+    T_i            = sum of flow_{q(i)} over claim i's window (partial months by days), at least one unit,
                      or capacity_{r(i)} for a conversion claim
     log E_i        = log T_i + bias_{s(i)} + sigma_{s(i)} * t_2          the source's own estimate
     likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts
@@ -28,6 +29,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .design import CLAIM_DATA, DESIGN_DATA, RATINGS, Design
+from .intervals import LEAST_ESTIMATED
 from .likelihood import interval_logp
 from .spec import ModelSpec
 from .timeaxis import MonthAxis
@@ -45,13 +47,14 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
     """
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
-    with_surge = [q for q in flows if spec.flows[q].surge is not None]
+    with_spread = [q for q in flows if spec.flows[q].spread is not None]
+    with_end = [q for q in with_onset if spec.flows[q].duration is not None]
     axis = MonthAxis(spec.time.start, spec.time.end)
     month_labels = axis.labels
     n_months = len(month_labels)
     coords = {
         "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
-        "surge_quantity": with_surge,
+        "spread_quantity": with_spread, "end_quantity": with_end,
         "month": month_labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
     }
     with pm.Model(coords=coords) as model:
@@ -70,14 +73,24 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
         onset_per_flow = pt.full((len(flows),), -1e3)
         onset_per_flow = pt.set_subtensor(onset_per_flow[[flows.index(q) for q in with_onset]], onset)
-        active = pt.clip(np.arange(1, n_months + 1)[None, :] - onset_per_flow[:, None], 0.0, 1.0)
-        log_flow = log_level[:, None] + walk
-        if with_surge:
-            surge = pm.HalfNormal("surge", sigma=[spec.flows[q].surge.sigma for q in with_surge], dims="surge_quantity")
-            surge_z = pm.Normal("surge_z", dims=("surge_quantity", "month"))
-            rows = [flows.index(q) for q in with_surge]
-            log_flow = pt.inc_subtensor(log_flow[rows], surge[:, None] * surge_z)
-        base_flow = pt.exp(log_flow) * active
+        months = np.arange(n_months)[None, :]
+        active = pt.clip(months + 1 - onset_per_flow[:, None], 0.0, 1.0)
+        if with_end:
+            duration_median = np.log([spec.flows[q].duration.median for q in with_end])
+            duration_sigma = np.array([spec.flows[q].duration.sigma for q in with_end])
+            duration_z = pm.Normal("duration_z", dims="end_quantity")
+            end = pm.Deterministic("end", onset[[with_onset.index(q) for q in with_end]]
+                                   + pt.exp(duration_median + duration_sigma * duration_z), dims="end_quantity")
+            end_per_flow = pt.full((len(flows),), 1e6)
+            end_per_flow = pt.set_subtensor(end_per_flow[[flows.index(q) for q in with_end]], end)
+            active = active * pt.clip(end_per_flow[:, None] - months, 0.0, 1.0)
+        trend = pm.Deterministic("trend", pt.exp(log_level[:, None] + walk), dims=("flow_quantity", "month"))
+        base_flow = trend * active
+        if with_spread:
+            spread = np.array([spec.flows[q].spread.sd for q in with_spread])
+            share_z = pm.Normal("share_z", dims=("spread_quantity", "month"))
+            rows = [flows.index(q) for q in with_spread]
+            base_flow = pt.set_subtensor(base_flow[rows], base_flow[rows] * pt.maximum(1.0 + spread[:, None] * share_z, 0.0))
 
         capacity_z = pm.Normal("capacity_z", dims="ratio")
         capacity_median = np.log([spec.ratios[r].capacity.median for r in ratios])
@@ -142,5 +155,5 @@ def claim_truth(flow, capacity, data: dict):
     def at(k, f):
         return cumulative[q, k] + f * padded[q, k]
 
-    total = pt.maximum(at(data["k1"], data["f1"]) - at(data["k0"], data["f0"]), 1e-12)
-    return pt.where(data["is_conversion"] > 0, capacity[data["ratio_index"]], total)
+    total = at(data["k1"], data["f1"]) - at(data["k0"], data["f0"])
+    return pt.maximum(pt.where(data["is_conversion"] > 0, capacity[data["ratio_index"]], total), LEAST_ESTIMATED)

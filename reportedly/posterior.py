@@ -91,28 +91,29 @@ class Estimates:
     def forecast_flow(self, quantity: str, months: int) -> np.ndarray:
         """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.
 
-        The log flow goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's
-        log flow (scaled to a whole month if the flow began in it), and a flow with month-level surges gets its
-        own surge x N(0, 1) each month. The steps are drawn with a seed fixed by the fit, so a query gives the
-        same answer every time.
+        The log trend goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's;
+        a month's flow is the trend times its share (max(0, 1 + spread x N(0, 1)) for a flow with a spread), between
+        the flow's onset and its end. The steps are drawn with a seed fixed by the fit, so a query gives the same answer every time.
         """
         flow = self.posterior["flow"].sel(quantity=quantity).values
         if months == 0:
             return flow
         link = self.spec.links.get(quantity)
         base = self._base_flow(quantity)
-        base_flow = self.posterior["flow"].sel(quantity=base).values
-        onset = self._onset(base)
-        active = 1.0 if onset is None else np.clip(len(self.axis.months) - onset, 0.0, 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            last = np.where(active > 0, base_flow[..., -1] / active, 0.0)
+        last = self.posterior["trend"].sel(flow_quantity=base).values[..., -1]
         smoothness = self.posterior["smoothness"].sel(flow_quantity=base).values
         rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)])
         steps = smoothness[..., None] * rng.standard_normal(smoothness.shape + (months,))
         future = last[..., None] * np.exp(np.cumsum(steps, axis=-1))
-        if "surge" in self.posterior and base in self.posterior["surge_quantity"].values:
-            surge = self.posterior["surge"].sel(surge_quantity=base).values
-            future = future * np.exp(surge[..., None] * rng.standard_normal(surge.shape + (months,)))
+        spread = self.spec.flows[base].spread
+        if spread is not None:
+            future = future * np.maximum(1.0 + spread.sd * rng.standard_normal(future.shape), 0.0)
+        onset = self._onset(base)
+        month = len(self.axis.months) + np.arange(months)
+        if onset is not None:
+            future = future * np.clip(month + 1 - onset[..., None], 0.0, 1.0)
+        if "end" in self.posterior and base in self.posterior["end_quantity"].values:
+            future = future * np.clip(self.posterior["end"].sel(end_quantity=base).values[..., None] - month, 0.0, 1.0)
         if link:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)

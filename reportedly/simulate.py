@@ -30,12 +30,10 @@ def claim_truths(truth: dict[str, np.ndarray], design: Design) -> np.ndarray:
     return np.where(design.is_conversion, truth["capacity"][design.ratio_index], totals)
 
 
-def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int, least: float = 0.0) -> Design:
-    """The same claims, with printed figures simulated from `truth` and the sources' error model; a truth below
-    `least` is taken as `least` (a truth the prior does not draw can leave a claim's window empty, and a source
-    prints a positive figure)."""
+def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> Design:
+    """The same claims, with printed figures simulated from `truth` and the sources' error model."""
     rng = np.random.default_rng(seed)
-    t = np.maximum(claim_truths(truth, design), least)
+    t = claim_truths(truth, design)
     s = design.source_index
     estimate = source_estimates(t, truth["bias"][s], truth["sigma"][s], rng)
     bounds = [log_bounds(*printed_bounds(e, r, st)) for e, r, st in zip(estimate, design.rule, design.significant_figures)]

@@ -43,18 +43,26 @@ class OnsetPrior(Frozen):
     reason: str = Field(min_length=1, description="One line on why.")
 
 
-Prior = Annotated[LogNormalPrior | HalfNormalPrior | BetaPrior | OnsetPrior, Field(discriminator="dist")]
+class SpreadPrior(Frozen):
+    dist: Literal["clipped_normal"]
+    sd: float = Field(gt=0, description="Standard deviation of a month's share of the trend.")
+    reason: str = Field(min_length=1, description="One line on why.")
+
+
+Prior = Annotated[LogNormalPrior | HalfNormalPrior | BetaPrior | OnsetPrior | SpreadPrior, Field(discriminator="dist")]
 
 
 class FlowSpec(Frozen):
     """A counted quantity with a latent monthly flow."""
 
     description: str = Field(description="What is counted.")
-    level: LogNormalPrior = Field(description="Typical monthly flow while active (geometric mean over the axis).")
+    level: LogNormalPrior = Field(description="Typical monthly trend while active (geometric mean over the axis).")
     smoothness: HalfNormalPrior = Field(description="Month-to-month change of the log flow.")
     onset: OnsetPrior | None = Field(None, description="When the flow began; omit if it runs the whole axis.")
-    surge: HalfNormalPrior | None = Field(None, description="Scale of each month's own deviation of the log flow from "
-                                          "the walk (a surge or a lull that does not last); omit for none.")
+    duration: LogNormalPrior | None = Field(None, description="How many months the flow runs after its onset (it may "
+                                            "stop); needs an onset; omit for a flow that runs on.")
+    spread: SpreadPrior | None = Field(None, description="A month's flow as a share of the trend, max(0, 1 + sd x N(0, 1)): "
+                                       "months vary around the trend and a month can carry nothing; omit to follow the trend.")
     words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
                                    "`reportedly extract`; the quantity's own name is always one.")
 
@@ -153,6 +161,9 @@ class ModelSpec(Frozen):
         missing = sorted(set(Qualifier) - set(self.qualifiers))
         if missing:
             raise ValueError(f"qualifiers needs a rule for every qualifier; missing {', '.join(missing)}")
+        for name, flow in self.flows.items():
+            if flow.duration is not None and flow.onset is None:
+                raise ValueError(f"flow '{name}': a duration runs from the onset; give the flow an onset or drop its duration")
         for h in self.headlines:
             if h.quantity not in names:
                 raise ValueError(f"headline '{h.name}': unknown quantity '{h.quantity}'")

@@ -3,7 +3,7 @@ than the onset prior says. For calibration under misspecification (`validation.r
 
 Each shape keeps a prior draw's scale and month-to-month noise and redistributes the flow in time: the prior
 draw's flow of each counted quantity is multiplied by the shape, then scaled back to its total over the axis
-(an onset shift moves the flow in time instead). Linked quantities follow as flow x realised ratio.
+(an earlier onset copies the flow's first months before it began). Linked quantities follow as flow x realised ratio.
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
     if shape == "as the prior" or active.size < 3:
         return flow
     first, last = active[0], active[-1]
-    if shape in ("earlier onset", "later onset"):
-        moved = np.zeros_like(flow)
-        k = -shift_months if shape == "earlier onset" else shift_months
-        for m in active:
-            if 0 <= m + k < flow.size:
-                moved[m + k] = flow[m]
-        return moved if moved.sum() > 0 else flow
+    if shape == "earlier onset":   # it ran `shift_months` before the draw's first month, as it began
+        earlier = flow.copy()
+        start = max(first - shift_months, 0)
+        earlier[start:first] = flow[first:first + first - start]
+        return earlier * flow.sum() / earlier.sum()
     weight = np.zeros_like(flow)
     weight[active] = 1.0
     change = rng.integers(first + 1, last) if last > first + 1 else last
@@ -42,6 +40,8 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
         weight[active[after[active]]] = 0.0
     elif shape == "ramp":
         weight[active] = np.linspace(0.1, 1.0, active.size)
+    elif shape == "later onset":   # nothing in its first `shift_months` months
+        weight[first:first + shift_months] = 0.0
     elif shape == "pause":
         weight[change:change + 3] = 0.0
     else:

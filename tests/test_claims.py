@@ -181,6 +181,10 @@ def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
      "flows.workers.smoothness.dist"),
     ('quantity = "workers"\nstart = 2024-01-01', 'quantity = "labourers"\nstart = 2024-01-01',
      "headline 'workers_2024': unknown quantity 'labourers'"),
+    ('reason = "Workers are sent in groups: a month can bring none or about twice the trend" }',
+     'reason = "Workers are sent in groups: a month can bring none or about twice the trend" }\n'
+     'duration = { dist = "lognormal", median = 36, sigma = 1.0, reason = "x" }',
+     "flow 'workers': a duration runs from the onset; give the flow an onset or drop its duration"),
 ])
 def test_bad_model_file(case_dir, capsys, old, new, message):
     edit(case_dir / "models/dprk_russia.toml", old, new)

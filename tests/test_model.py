@@ -76,29 +76,46 @@ def test_prior_predictive_is_not_absurd(shipped):
     assert p99_troops < 5e6
 
 
-def test_a_flow_with_surges_gets_its_own_deviation_each_month(shipped):
-    """`surge` in a flow's section: each month's log flow deviates from the walk by surge x N(0, 1)."""
+def test_a_month_carries_a_share_of_the_trend_down_to_nothing(shipped):
+    """`spread` in a flow's section: each month's flow is the trend times max(0, 1 + spread x N(0, 1))."""
     import pytensor
 
-    from reportedly.spec import HalfNormalPrior
+    case, design, model = shipped
+    assert model.coords["spread_quantity"] == tuple(q for q in case.spec.flows if case.spec.flows[q].spread)
+    assert model.named_vars_to_dims["share_z"] == ("spread_quantity", "month")
+    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["trend"]]),
+                                 on_unused_input="ignore")
 
-    case, design, _ = shipped
-    surge = HalfNormalPrior(dist="halfnormal", sigma=1.0, reason="test")
-    flows = {**case.spec.flows, "troops": case.spec.flows["troops"].model_copy(update={"surge": surge})}
-    model = build_model(case.spec.model_copy(update={"flows": flows}), design)
-    assert model.coords["surge_quantity"] == ("troops",)
-    assert model.named_vars_to_dims["surge_z"] == ("surge_quantity", "month")
-    point = model.initial_point()
-    point["surge_z"] = np.full_like(point["surge_z"], 0.0)
-    point["surge_z"][0, -1] = 2.0
-    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"]])[0], on_unused_input="ignore")
-
-    def flow(values: dict) -> np.ndarray:
+    def flow_and_trend(values: dict) -> list[np.ndarray]:
         return compiled(*(values[v.name] for v in model.value_vars))
 
-    base = flow({**point, "surge_z": np.zeros_like(point["surge_z"])})
-    surged = flow(point)
+    point = model.initial_point()
+    point["share_z"] = np.zeros_like(point["share_z"])
+    workers = list(model.coords["quantity"]).index("workers")
+    row = list(model.coords["spread_quantity"]).index("workers")
+    spread = case.spec.flows["workers"].spread.sd
+    point["share_z"][row, -1] = 1.0
+    point["share_z"][row, -2] = -1.0 / spread - 0.5
+    flow, trend = flow_and_trend(point)
+    assert flow[workers, -1] / trend[workers, -1] == pytest.approx(1.0 + spread)
+    assert flow[workers, -2] == 0.0
+    assert np.allclose(flow[workers, :-2], trend[workers, :-2])
+
+
+def test_a_flow_with_a_duration_stops_at_its_end(shipped):
+    """`duration` in a flow's section: the flow is zero from onset + duration on, partly in the month it ends."""
+    import pytensor
+
+    case, design, model = shipped
     troops = list(model.coords["quantity"]).index("troops")
-    scale = float(np.exp(point["surge_log__"][0]))
-    assert surged[troops, -1] / base[troops, -1] == pytest.approx(np.exp(2.0 * scale))
-    assert np.allclose(surged[troops, :-1], base[troops, :-1])
+    row = list(model.coords["end_quantity"]).index("troops")
+    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["end"]]),
+                                 on_unused_input="ignore")
+    point = model.initial_point()
+    point["share_z"] = np.zeros_like(point["share_z"])
+    duration = case.spec.flows["troops"].duration
+    point["duration_z"][row] = (np.log(4.5) - np.log(duration.median)) / duration.sigma   # runs four and a half months
+    flow, end = compiled(*(point[v.name] for v in model.value_vars))
+    last = int(np.floor(end[row]))
+    assert flow[troops, last + 1:].max() == 0.0 and flow[troops, last - 1] > 0
+    assert 0 < flow[troops, last] < flow[troops, last - 1]

@@ -95,7 +95,7 @@ def test_check_with_few_simulations_says_they_cannot_tell(fitted, capsys):
     stress = pd.DataFrame(results["stress"])
     assert list(dict.fromkeys(stress["shape"])) == list(SHAPES)
     assert set(stress["kind"]) == {"headline", "month", "month inside a claimed window"}
-    assert stress["coverage_90"].between(0, 1).all() and (stress["median_width"] > 1).all()
+    assert stress["coverage_90"].between(0, 1).all() and (stress["median_width"] > 0).all()
     assert "## Calibration under misspecification" in report and "--stress-sims 1" in report
 
     # what was known when: each report date's claims predicted from the fit on the claims reported before it
