@@ -35,7 +35,8 @@ from .summary import claim_fit_table, headline_table, source_table
 log = logging.getLogger(__name__)
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need.
-KEPT = ["flow", "onset", "end", "smoothness", "trend", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
+# (and the trend's last month, which forecasts go on from).
+KEPT = ["flow", "onset", "end", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
 VALIDATION_PREFIX = "validation"
 
 
@@ -64,8 +65,9 @@ class EstimateResult:
 
 
 def kept(posterior: xr.Dataset) -> xr.Dataset:
-    """The variables of a posterior that the saved file keeps (those of KEPT the model has)."""
-    return posterior[[name for name in KEPT if name in posterior]]
+    """The variables of a posterior that the saved file keeps (those of KEPT the model has, and `last_trend`)."""
+    return posterior[[name for name in KEPT if name in posterior]].assign(
+        last_trend=posterior["trend"].isel(month=-1, drop=True))
 
 
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:

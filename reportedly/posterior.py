@@ -100,7 +100,7 @@ class Estimates:
             return flow
         link = self.spec.links.get(quantity)
         base = self._base_flow(quantity)
-        last = self.posterior["trend"].sel(flow_quantity=base).values[..., -1]
+        last = self.posterior["last_trend"].sel(flow_quantity=base).values
         smoothness = self.posterior["smoothness"].sel(flow_quantity=base).values
         rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)])
         steps = smoothness[..., None] * rng.standard_normal(smoothness.shape + (months,))
