@@ -98,6 +98,9 @@ class Estimates:
         flow = self.posterior["flow"].sel(quantity=quantity).values
         if months == 0:
             return flow
+        if "last_trend" not in self.posterior:
+            raise ReportedlyError("these estimates keep no trend to forecast from (an earlier version fitted them); "
+                                  f"run 'reportedly estimate {self.spec.case.name}' again")
         link = self.spec.links.get(quantity)
         base = self._base_flow(quantity)
         last = self.posterior["last_trend"].sel(flow_quantity=base).values

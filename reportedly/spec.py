@@ -162,6 +162,9 @@ class ModelSpec(Frozen):
         if missing:
             raise ValueError(f"qualifiers needs a rule for every qualifier; missing {', '.join(missing)}")
         for name, flow in self.flows.items():
+            if flow.onset is not None and not self.time.start <= flow.onset.mean <= self.time.end:
+                raise ValueError(f"flow '{name}': onset mean {flow.onset.mean} is outside the time axis "
+                                 f"{self.time.start} to {self.time.end}; move it inside or widen [time]")
             if flow.duration is not None and flow.onset is None:
                 raise ValueError(f"flow '{name}': a duration runs from the onset; give the flow an onset or drop its duration")
         for h in self.headlines:

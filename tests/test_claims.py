@@ -185,6 +185,8 @@ def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
      'reason = "Workers are sent in groups: a month can bring none or about twice the trend" }\n'
      'duration = { dist = "lognormal", median = 36, sigma = 1.0, reason = "x" }',
      "flow 'workers': a duration runs from the onset; give the flow an onset or drop its duration"),
+    ('mean = 2024-10-10, sd_days = 15', 'mean = 2022-10-10, sd_days = 15',
+     "flow 'troops': onset mean 2022-10-10 is outside the time axis 2023-01-01 to 2025-07-31; move it inside or widen [time]"),
 ])
 def test_bad_model_file(case_dir, capsys, old, new, message):
     edit(case_dir / "models/dprk_russia.toml", old, new)

@@ -179,3 +179,13 @@ def test_a_claim_that_makes_the_log_density_infinite_is_named_before_sampling():
     lower[i] = design.log_upper[i] + 1.0   # an empty interval: probability 0 whatever the truth
     with pytest.raises(ReportedlyError, match="not finite at its starting point, because of claim\\(s\\) bw-trucks: "):
         sample(case.spec, dataclasses.replace(design, log_lower=lower), seed=1)
+
+
+def test_a_forecast_from_estimates_an_earlier_version_saved_asks_for_a_refit(fitted_copy, capsys):
+    path = fitted_copy / FOLDER / "posterior.nc"
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        older = ds.load().drop_vars("last_trend")
+    older.to_netcdf(path, engine="h5netcdf")
+    assert main(["--root", str(fitted_copy), "query", "dprk_russia", "troops", "--to", "2025-11-25"]) == 2
+    err = capsys.readouterr().err
+    assert "keep no trend to forecast from" in err and "run 'reportedly estimate dprk_russia' again" in err
