@@ -16,14 +16,13 @@ from reportedly.case import load_case
 from reportedly.compiled import compile_design
 from reportedly.design import build_design
 from reportedly.estimate import kept, reported_quantities
-from reportedly.fit import LONGER_RUN, Diagnostics, diagnose, posterior_of, sample_compiled
+from reportedly.fit import Diagnostics, diagnose, next_try, posterior_of, sample_compiled
 from reportedly.posterior import Estimates
 
 
 def sweep(root: Path, seeds: int, **settings) -> dict:
     """Seeds 0..seeds-1 under the model file's sampler settings, or these `settings` in their place. A seed that
-    fails the gate on mixing alone is also judged as `estimate` would judge it: sampled again with LONGER_RUN
-    times the draws."""
+    fails the gate is also judged as `estimate` would judge it: sampled again as `next_try` says."""
     case = load_case(root)
     case = case.with_sampler(**settings) if settings else case
     design = build_design(case)
@@ -45,9 +44,11 @@ def sweep(root: Path, seeds: int, **settings) -> dict:
         row = {"seed": seed, "passed": d.passed, "divergences": d.divergences, "sampling_seconds": sampling,
                "worst_rhat": d.max_rhat[worst_rhat], "worst_rhat_of": worst_rhat,
                "worst_ess_bulk": d.min_ess_bulk[worst_ess], "worst_ess_of": worst_ess}
-        if d.wants_longer_run:
-            longer, _ = judge(seed, sampler.model_copy(update={"draws": LONGER_RUN * sampler.draws}))
-            row["passed_longer_run"] = longer.passed
+        tried = sampler
+        while retry := next_try(d, tried, sampler):
+            tried, row["sampled_again_with"] = retry
+            d, _ = judge(seed, tried)
+            row["passed_again"] = d.passed
         rows.append(row)
     return {"settings": sampler.model_dump(), "rows": rows}
 

@@ -26,7 +26,7 @@ from .compiled import package_source
 from .design import build_design
 from .errors import ReportedlyError
 from .files import check_writable, make_shareable
-from .fit import LONGER_RUN, Diagnostics, Timings, diagnose, posterior_of, sample
+from .fit import Diagnostics, Timings, diagnose, next_try, posterior_of, sample
 from .influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
 from .posterior import FIGURES_KEY, POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
 from .report import render_summary_markdown
@@ -73,16 +73,18 @@ def kept(posterior: xr.Dataset) -> xr.Dataset:
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
     """Build and sample the case's model; return the estimates (in memory) and their diagnostics.
 
-    A fit that fails the gate on mixing alone is sampled once more with LONGER_RUN times the draws (the same
-    seed, so the same decision and the same draws on every run).
+    A fit that fails the gate is sampled again as `next_try` says (smaller steps after divergences, more draws
+    after slow mixing); the saved sampler settings are those of the last try.
     """
     seed = case.spec.sampler.random_seed if seed is None else seed
+    first = case.spec.sampler
     est, diagnostics, timings = _fit_once(case, seed, progress)
-    if diagnostics.wants_longer_run:
-        draws = LONGER_RUN * case.spec.sampler.draws
-        log.warning("%s draws a chain did not pass the diagnostics gate (%s); sampling again with %s draws a chain",
-                    f"{case.spec.sampler.draws:,}", "; ".join(diagnostics.failures), f"{draws:,}")
-        est, diagnostics, again = _fit_once(case.with_sampler(draws=draws), seed, progress)
+    while retry := next_try(diagnostics, case.spec.sampler, first):
+        sampler, change = retry
+        log.warning("the fit did not pass the diagnostics gate (%s); sampling again with %s",
+                    "; ".join(diagnostics.failures), change)
+        case = case.with_sampler(**sampler.model_dump())
+        est, diagnostics, again = _fit_once(case, seed, progress)
         timings = dataclasses.replace(again, compile_seconds=timings.compile_seconds + again.compile_seconds,
                                       sampling_seconds=timings.sampling_seconds + again.sampling_seconds)
     return est, diagnostics, timings

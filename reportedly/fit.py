@@ -132,6 +132,21 @@ class Diagnostics:
         return not self.passed and not self.divergences
 
 
+def next_try(diagnostics: Diagnostics, tried: SamplerSpec, first: SamplerSpec) -> tuple[SamplerSpec, str] | None:
+    """How a fit that failed the gate with `tried` (starting from the model file's `first`) is sampled again, and
+    what changed; None when it is not. Divergences: once with a target acceptance halfway to 1, whose smaller steps
+    follow the posterior where it bends sharply (a flow's onset, end and empty months). Slow mixing alone: once
+    with LONGER_RUN times the draws, as more draws cannot mend a divergence. The seed stays, so the same fit makes
+    the same decisions and gives the same draws on every run."""
+    if diagnostics.divergences and tried.target_accept == first.target_accept < 1:
+        target = (1 + first.target_accept) / 2
+        return tried.model_copy(update={"target_accept": target}), f"a target acceptance of {target:g} (smaller steps)"
+    if diagnostics.wants_longer_run and tried.draws == first.draws:
+        draws = LONGER_RUN * first.draws
+        return tried.model_copy(update={"draws": draws}), f"{draws:,} draws a chain"
+    return None
+
+
 def diagnose(reported: xr.Dataset, sample_stats: xr.Dataset) -> Diagnostics:
     """Divergences, and worst R-hat and bulk ESS of each reported quantity (chain, draw, ...)."""
     import arviz as az

@@ -7,7 +7,7 @@ import sys
 import pytest
 import xarray as xr
 
-from conftest import edit
+from conftest import ROOT, edit
 from reportedly.cli import main
 
 pytestmark = pytest.mark.slow
@@ -112,6 +112,26 @@ def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, t
     assert "diagnostics gate FAILED" in err and "nothing was written" in err
     assert (copy / "estimates/dprk_russia/posterior.nc").read_bytes() == before
     assert not list((copy / "estimates").glob(".*"))
+
+
+def test_a_fit_that_fails_the_gate_is_sampled_again_with_smaller_steps_then_more_draws():
+    """After divergences, once with a target acceptance halfway to 1; after slow mixing alone, once with twice
+    the draws; then no more."""
+    from reportedly.case import load_case
+    from reportedly.fit import Diagnostics, next_try
+
+    first = load_case(ROOT).spec.sampler
+    diverged = Diagnostics(3, {"shells_2024": 1.002}, {"shells_2024": 2000.0})
+    slow = Diagnostics(0, {"shells_2024": 1.02}, {"shells_2024": 300.0})
+    fine = Diagnostics(0, {"shells_2024": 1.002}, {"shells_2024": 2000.0})
+    smaller, change = next_try(diverged, first, first)
+    assert smaller.target_accept == (1 + first.target_accept) / 2 and smaller.draws == first.draws
+    assert change == f"a target acceptance of {smaller.target_accept:g} (smaller steps)"
+    assert next_try(diverged, smaller, first) is None
+    longer, change = next_try(slow, smaller, first)
+    assert longer.draws == 2 * first.draws and longer.target_accept == smaller.target_accept
+    assert change == f"{2 * first.draws:,} draws a chain"
+    assert next_try(slow, longer, first) is None and next_try(fine, first, first) is None
 
 
 def test_fresh_fit_matches_the_committed_golden_estimates(fitted_case):

@@ -105,10 +105,11 @@ def test_stale_estimates_are_flagged_on_load(fitted_copy, capsys, command):
 
 
 def test_unconverged_fit_is_sampled_again_then_written_only_on_request_and_marked(fitted_copy, capsys, caplog):
-    edit(fitted_copy / "models/dprk_russia.toml", "draws = 2000\ntune = 500", "draws = 20\ntune = 30")
+    # the shipped tuning and seed, whose first 20 draws do not diverge: the fit fails on mixing alone
+    edit(fitted_copy / "models/dprk_russia.toml", "draws = 2000", "draws = 20")
     assert main(["--root", str(fitted_copy), "estimate", "--quiet", "--allow-unconverged"]) == 1
     capsys.readouterr()
-    assert "20 draws a chain did not pass the diagnostics gate" in caplog.text
+    assert "the fit did not pass the diagnostics gate (R-hat" in caplog.text
     assert "sampling again with 40 draws a chain" in caplog.text
     with xr.open_dataset(fitted_copy / FOLDER / "posterior.nc", engine="h5netcdf") as saved:
         assert saved.sizes["draw"] == 40 and json.loads(saved.attrs["sampler"])["draws"] == 40
