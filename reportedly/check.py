@@ -131,8 +131,8 @@ def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
            "three months late or is unchanged), keeping the draw's total and month-to-month noise; "
            "claims simulated with the shipped claims' structure; a refit. Cells: coverage of the 90% intervals "
            "(± standard error over simulations) and, in brackets, their median width relative to their median, "
-           "(q95 − q05) / q50 (a month's interval can reach zero). Months are "
-           "every month a quantity flows in truth or in the fit; months inside a claimed window are whole months "
+           "(q95 − q05) / q50 (a month's interval can reach zero). Months are every month a quantity flows in "
+           "truth or in the fit (half a unit or more, at the fit's 95th percentile); months inside a claimed window are whole months "
            f"inside a claim's window of several months, which no claim pins down alone. Goal: {STRESS_GOAL:.0%} or more.",
            "", "| shape | " + " | ".join(kinds) + " | divergent refits |", "|---|" + "---:|" * (len(kinds) + 1)]
     for shape, group in stress.groupby("shape", sort=False):

@@ -135,7 +135,7 @@ class Diagnostics:
 def next_try(diagnostics: Diagnostics, tried: SamplerSpec, first: SamplerSpec) -> tuple[SamplerSpec, str] | None:
     """How a fit that failed the gate with `tried` (starting from the model file's `first`) is sampled again, and
     what changed; None when it is not. Divergences: once with a target acceptance halfway to 1, whose smaller steps
-    follow the posterior where it bends sharply (a flow's onset, end and empty months). Slow mixing alone: once
+    follow the posterior where it bends sharply (months whose share reaches zero). Slow mixing alone: once
     with LONGER_RUN times the draws, as more draws cannot mend a divergence. The seed stays, so the same fit makes
     the same decisions and gives the same draws on every run."""
     if diagnostics.divergences and tried.target_accept == first.target_accept < 1:

@@ -8,8 +8,8 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     trend_qm       = level_q * exp(w_qm)
     share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (flows with a spread)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
-    end_q          = onset_q + LogNormal(d_q, e_q)  (flows with a duration)  when the flow stops
-    active_qm      = clip(m + 1 - onset_q, 0, 1) * clip(end_q - m, 0, 1)  share of month m it runs
+    end_q          = (onset_q or 0, the axis start) + LogNormal(d_q, e_q)  (flows with a duration)  when it stops
+    active_qm      = share of month m between onset_q and end_q, each a logistic step over ~a week (timeaxis.running_share)
     flow_qm        = trend_qm * share_qm * active_qm
     capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
     flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
@@ -32,7 +32,7 @@ from .design import CLAIM_DATA, DESIGN_DATA, RATINGS, Design
 from .intervals import LEAST_ESTIMATED
 from .likelihood import interval_logp
 from .spec import ModelSpec
-from .timeaxis import MonthAxis
+from .timeaxis import MonthAxis, running_share
 
 DAYS_PER_MONTH = 365.25 / 12
 INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
@@ -48,7 +48,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
     with_spread = [q for q in flows if spec.flows[q].spread is not None]
-    with_end = [q for q in with_onset if spec.flows[q].duration is not None]
+    with_end = [q for q in flows if spec.flows[q].duration is not None]
     axis = MonthAxis(spec.time.start, spec.time.end)
     month_labels = axis.labels
     n_months = len(month_labels)
@@ -71,19 +71,17 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
         onset_mean = np.array([axis.elapsed(spec.flows[q].onset.mean) for q in with_onset])
         onset_sd = np.array([spec.flows[q].onset.sd_days / DAYS_PER_MONTH for q in with_onset])
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
-        onset_per_flow = pt.full((len(flows),), -1e3)
+        onset_per_flow = pt.full((len(flows),), -1e3)   # long before the axis: a flow without an onset runs throughout
         onset_per_flow = pt.set_subtensor(onset_per_flow[[flows.index(q) for q in with_onset]], onset)
-        months = np.arange(n_months)[None, :]
-        active = pt.clip(months + 1 - onset_per_flow[:, None], 0.0, 1.0)
+        end_per_flow = pt.full((len(flows),), 1e6)
         if with_end:
             duration_median = np.log([spec.flows[q].duration.median for q in with_end])
             duration_sigma = np.array([spec.flows[q].duration.sigma for q in with_end])
             duration_z = pm.Normal("duration_z", dims="end_quantity")
-            end = pm.Deterministic("end", onset[[with_onset.index(q) for q in with_end]]
-                                   + pt.exp(duration_median + duration_sigma * duration_z), dims="end_quantity")
-            end_per_flow = pt.full((len(flows),), 1e6)
+            start = pt.where([q in with_onset for q in with_end], onset_per_flow[[flows.index(q) for q in with_end]], 0.0)
+            end = pm.Deterministic("end", start + pt.exp(duration_median + duration_sigma * duration_z), dims="end_quantity")
             end_per_flow = pt.set_subtensor(end_per_flow[[flows.index(q) for q in with_end]], end)
-            active = active * pt.clip(end_per_flow[:, None] - months, 0.0, 1.0)
+        active = running_share(np.arange(n_months)[None, :], onset_per_flow[:, None], end_per_flow[:, None], pt.softplus)
         trend = pm.Deterministic("trend", pt.exp(log_level[:, None] + walk), dims=("flow_quantity", "month"))
         base_flow = trend * active
         if with_spread:

@@ -18,7 +18,7 @@ import xarray as xr
 from .errors import ReportedlyError, did_you_mean
 from .intervals import source_estimates
 from .spec import Headline, ModelSpec
-from .timeaxis import MonthAxis, OutsideAxis, window_totals
+from .timeaxis import MonthAxis, OutsideAxis, running_share, window_totals
 
 POSTERIOR_FILE = "posterior.nc"
 # In figures/: a hash of everything the figures show, written when `estimate` draws them, so that a refit
@@ -111,12 +111,9 @@ class Estimates:
         spread = self.spec.flows[base].spread
         if spread is not None:
             future = future * np.maximum(1.0 + spread.sd * rng.standard_normal(future.shape), 0.0)
-        onset = self._onset(base)
         month = len(self.axis.months) + np.arange(months)
-        if onset is not None:
-            future = future * np.clip(month + 1 - onset[..., None], 0.0, 1.0)
-        if "end" in self.posterior and base in self.posterior["end_quantity"].values:
-            future = future * np.clip(self.posterior["end"].sel(end_quantity=base).values[..., None] - month, 0.0, 1.0)
+        onset, end = self._onset(base), self._end(base)
+        future = future * running_share(month, None if onset is None else onset[..., None], None if end is None else end[..., None])
         if link:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)
@@ -131,6 +128,12 @@ class Estimates:
         if self.spec.flows[flow].onset is None:
             return None
         return self.posterior["onset"].sel(onset_quantity=flow).values
+
+    def _end(self, flow: str) -> np.ndarray | None:
+        """Draws of when a flow stops, in months since the axis start; None for a flow that runs on."""
+        if self.spec.flows[flow].duration is None:
+            return None
+        return self.posterior["end"].sel(end_quantity=flow).values
 
     def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
         base = self._base_flow(quantity)

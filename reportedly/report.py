@@ -10,11 +10,14 @@ from .posterior import Estimates
 
 
 def number(x: float) -> str:
-    """A figure as a reader wants it: 3 significant figures, thousands separated."""
+    """A figure as a reader wants it: 3 significant figures, thousands separated, nothing below a thousandth (the
+    tail of a flow past its end is none of it)."""
     if x == float("inf"):
         return "∞"
-    if x == 0 or not pd.notna(x):
-        return "0" if x == 0 else str(x)
+    if not pd.notna(x):
+        return str(x)
+    if abs(x) < 1e-3:
+        return "0"
     if abs(x) >= 1e6:
         return f"{x / 1e6:.3g} M"
     if abs(x) >= 100:

@@ -59,8 +59,8 @@ class FlowSpec(Frozen):
     level: LogNormalPrior = Field(description="Typical monthly trend while active (geometric mean over the axis).")
     smoothness: HalfNormalPrior = Field(description="Month-to-month change of the log flow.")
     onset: OnsetPrior | None = Field(None, description="When the flow began; omit if it runs the whole axis.")
-    duration: LogNormalPrior | None = Field(None, description="How many months the flow runs after its onset (it may "
-                                            "stop); needs an onset; omit for a flow that runs on.")
+    duration: LogNormalPrior | None = Field(None, description="How many months the flow runs after its onset, or after "
+                                            "the axis start without one (it may stop); omit for a flow that runs on.")
     spread: SpreadPrior | None = Field(None, description="A month's flow as a share of the trend, max(0, 1 + sd x N(0, 1)): "
                                        "months vary around the trend and a month can carry nothing; omit to follow the trend.")
     words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
@@ -165,8 +165,6 @@ class ModelSpec(Frozen):
             if flow.onset is not None and not self.time.start <= flow.onset.mean <= self.time.end:
                 raise ValueError(f"flow '{name}': onset mean {flow.onset.mean} is outside the time axis "
                                  f"{self.time.start} to {self.time.end}; move it inside or widen [time]")
-            if flow.duration is not None and flow.onset is None:
-                raise ValueError(f"flow '{name}': a duration runs from the onset; give the flow an onset or drop its duration")
         for h in self.headlines:
             if h.quantity not in names:
                 raise ValueError(f"headline '{h.name}': unknown quantity '{h.quantity}'")

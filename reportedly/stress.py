@@ -18,7 +18,7 @@ SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier 
 
 def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_months: int) -> np.ndarray:
     """One counted quantity's monthly flow (months,) redrawn in `shape`."""
-    active = np.flatnonzero(flow > 0)
+    active = np.flatnonzero(flow > 0.01 * flow.max())   # the months it runs, not the tails of its onset and end
     if shape == "as the prior" or active.size < 3:
         return flow
     first, last = active[0], active[-1]

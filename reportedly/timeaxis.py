@@ -111,3 +111,23 @@ def row_window_totals(flows: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
         return (np.take_along_axis(cum, index, axis=-1) + np.asarray(f)[:, None] * np.take_along_axis(pad, index, axis=-1))[..., 0]
 
     return at(k1, f1) - at(k0, f0)
+
+
+RAMP_MONTHS = 0.25
+"""A flow starts and stops over about a week, not at an instant: smooth in the onset and end, which NUTS needs."""
+
+
+def running_share(month, onset=None, end=None, softplus=lambda x: np.logaddexp(0.0, x)):
+    """The share of each month (0-based on the axis) a flow runs, between its onset and end (months since the axis start).
+
+    Each is a logistic step over `RAMP_MONTHS`, integrated over the month: w * (softplus((m + 1 - onset) / w) -
+    softplus((m - onset) / w)), which is clip(m + 1 - onset, 0, 1) as w -> 0. `softplus` is numpy's by default,
+    `pytensor.tensor.softplus` in the model.
+    """
+    w = RAMP_MONTHS
+    share = 1.0
+    if onset is not None:
+        share = w * (softplus((month + 1 - onset) / w) - softplus((month - onset) / w))
+    if end is not None:
+        share = share * w * (softplus((end - month) / w) - softplus((end - month - 1) / w))
+    return share

@@ -187,8 +187,8 @@ def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headl
     flow = est.posterior["flow"].values.reshape(-1, *truth["flow"].shape)
     q05, q50, q95 = np.quantile(flow, [0.05, 0.5, 0.95], axis=0)
     for (q, m), value in np.ndenumerate(truth["flow"]):
-        if value <= 0 and q95[q, m] <= 0:
-            continue   # before the onset in truth and in every draw: nothing to score
+        if value < HALF_UNIT and q95[q, m] < HALF_UNIT:
+            continue   # nothing in truth and in 95% of draws (before the onset, after the end): nothing to score
         scored = {"item": f"{design.quantities[q]} {m}", "truth": value, **_covered(q05[q, m], q50[q, m], q95[q, m], value)}
         rows.append(common | {"kind": "month", **scored})
         if (q, m) in inside:

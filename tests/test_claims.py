@@ -181,10 +181,8 @@ def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
      "flows.workers.smoothness.dist"),
     ('quantity = "workers"\nstart = 2024-01-01', 'quantity = "labourers"\nstart = 2024-01-01',
      "headline 'workers_2024': unknown quantity 'labourers'"),
-    ('reason = "Workers are sent in groups: a month can bring none or about twice the trend" }',
-     'reason = "Workers are sent in groups: a month can bring none or about twice the trend" }\n'
-     'duration = { dist = "lognormal", median = 36, sigma = 1.0, reason = "x" }',
-     "flow 'workers': a duration runs from the onset; give the flow an onset or drop its duration"),
+    ('duration = { dist = "lognormal", median = 36, sigma = 1.0, reason = "Dispatch',
+     'duration = { dist = "lognormal", median = 0, sigma = 1.0, reason = "Dispatch', "flows.workers.duration.median"),
     ('mean = 2024-10-10, sd_days = 15', 'mean = 2022-10-10, sd_days = 15',
      "flow 'troops': onset mean 2022-10-10 is outside the time axis 2023-01-01 to 2025-07-31; move it inside or widen [time]"),
 ])

@@ -9,7 +9,7 @@ from conftest import ROOT
 from reportedly.case import load_case
 from reportedly.design import build_design
 from reportedly.model import build_model
-from reportedly.timeaxis import MonthAxis, window_totals
+from reportedly.timeaxis import MonthAxis, running_share, window_totals
 
 
 @pytest.fixture(scope="module")
@@ -103,19 +103,33 @@ def test_a_month_carries_a_share_of_the_trend_down_to_nothing(shipped):
 
 
 def test_a_flow_with_a_duration_stops_at_its_end(shipped):
-    """`duration` in a flow's section: the flow is zero from onset + duration on, partly in the month it ends."""
+    """`duration` in a flow's section: the flow fades out over about a week around onset + duration, or around
+    the axis start + duration for a flow without an onset."""
     import pytensor
 
     case, design, model = shipped
-    troops = list(model.coords["quantity"]).index("troops")
-    row = list(model.coords["end_quantity"]).index("troops")
-    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["end"]]),
+    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["end"], model["onset"]]),
                                  on_unused_input="ignore")
     point = model.initial_point()
     point["share_z"] = np.zeros_like(point["share_z"])
-    duration = case.spec.flows["troops"].duration
-    point["duration_z"][row] = (np.log(4.5) - np.log(duration.median)) / duration.sigma   # runs four and a half months
-    flow, end = compiled(*(point[v.name] for v in model.value_vars))
-    last = int(np.floor(end[row]))
-    assert flow[troops, last + 1:].max() == 0.0 and flow[troops, last - 1] > 0
-    assert 0 < flow[troops, last] < flow[troops, last - 1]
+    for name, runs in [("troops", 4.5), ("workers", 10.5)]:
+        duration = case.spec.flows[name].duration
+        point["duration_z"][list(model.coords["end_quantity"]).index(name)] = (np.log(runs) - np.log(duration.median)) / duration.sigma
+    flow, end, onset = compiled(*(point[v.name] for v in model.value_vars))
+    onset = onset[list(model.coords["onset_quantity"]).index("troops")]
+    for name, start, runs in [("troops", onset, 4.5), ("workers", 0.0, 10.5)]:
+        row, stop = list(model.coords["quantity"]).index(name), end[list(model.coords["end_quantity"]).index(name)]
+        assert stop == pytest.approx(start + runs)
+        last = int(np.floor(stop))
+        assert flow[row, last + 2:].max() < 1e-2 * flow[row, last - 1] and flow[row, last + 3:].max() < 1e-4 * flow[row, last - 1]
+        assert 0 < flow[row, last] < flow[row, last - 1]
+
+
+def test_a_flow_runs_between_its_onset_and_end_with_week_long_edges():
+    """The share of a month a flow runs, as the clip it smooths: equal away from the edges, and the same total."""
+    month = np.arange(40)
+    share = running_share(month, 5.4, 30.5)
+    hard = np.clip(month + 1 - 5.4, 0, 1) * np.clip(30.5 - month, 0, 1)
+    assert np.abs(share - hard).max() < 0.1 and np.abs(share - hard)[(month < 3) | (month > 32) | ((month > 7) & (month < 28))].max() < 1e-3
+    assert share.sum() == pytest.approx(hard.sum(), abs=1e-6)
+    assert np.all(running_share(month) == 1.0)

@@ -5,7 +5,7 @@ import pytest
 
 from reportedly.stress import SHAPES, shaped_flow
 
-FLOW = np.r_[np.zeros(5), 0.4, np.full(20, 100.0)]   # starts in month 5 (partly), then about 100 a month
+FLOW = np.r_[np.zeros(4), 1e-3, 2.0, np.full(20, 100.0)]   # a tail before it starts in month 5 (partly), then 100 a month
 
 
 @pytest.mark.parametrize("shape", SHAPES)
