@@ -52,7 +52,7 @@ def cluster(workers: int, scheduler: str | None = None) -> Iterator[object | Non
         with client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",   # any free port
                       silence_logs=logging.ERROR) as local, Client(local) as client:
         yield client
 

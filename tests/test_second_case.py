@@ -217,3 +217,20 @@ def test_validation_sweeps_on_dask_workers_give_the_same_results(fitted, tmp_pat
 def test_an_unreachable_scheduler_is_a_clear_error(fitted, capsys):
     assert main(["--root", str(fitted), "check", NAME, "--sims", "1", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_local_workers_start_while_another_cluster_holds_the_dashboard_port():
+    """Two `check` runs at once (or a check beside the tests): the second cluster's dashboard takes any free port."""
+    import socket
+
+    from reportedly.sweep import cluster
+
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            held.bind(("", 8787))
+            held.listen()
+        except OSError:
+            pass   # something already holds it, which is the case under test
+        with cluster(1) as client:
+            assert client.submit(sum, [40, 2]).result() == 42
