@@ -191,8 +191,8 @@ def render_seeds(sweep: dict) -> list[str]:
                                              f"ESS {r['worst_ess_bulk']:.0f} for {r['worst_ess_of']})" for r in failed))
     retried = [r for r in rows if "passed_again" in r]
     if retried:
-        lines.append("- sampled again as `estimate` does when the gate fails (with a target acceptance halfway to 1 after "
-                     "divergences, then with twice the draws after slow mixing alone): "
+        changes = ", ".join(f"{n} with {change}" for change, n in _counts(r["sampled_again_with"] for r in retried))
+        lines.append(f"- sampled again as `estimate` does when the gate fails (`fit.next_try`: {changes}): "
                      f"{sum(r['passed_again'] for r in retried)} of {len(retried)} then pass, so "
                      f"**{len(rows) - len(failed) + sum(r['passed_again'] for r in retried)} of {len(rows)} "
                      "seeds give estimates**")

@@ -32,9 +32,8 @@ from .design import CLAIM_DATA, DESIGN_DATA, RATINGS, Design
 from .intervals import LEAST_ESTIMATED
 from .likelihood import interval_logp
 from .spec import ModelSpec
-from .timeaxis import MonthAxis, running_share
+from .timeaxis import DAYS_PER_MONTH, MonthAxis, running_share
 
-DAYS_PER_MONTH = 365.25 / 12
 INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
 
 

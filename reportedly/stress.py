@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .spec import ModelSpec
+from .timeaxis import DAYS_PER_MONTH
 
-DAYS_PER_MONTH = 365.25 / 12
 SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier onset", "later onset")
 
 

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+DAYS_PER_MONTH = 365.25 / 12
+"""An average month, for priors given in days."""
+
 
 class OutsideAxis(ValueError):
     """A date the time axis does not cover; `side` is the end of the axis ('start' or 'end') it lies beyond."""
