@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import logging
 import os
@@ -24,6 +25,8 @@ import pickle
 import subprocess
 import sys
 import tempfile
+import time
+import types
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -111,21 +114,21 @@ def compile_design(spec: ModelSpec, design: Design):
 
 
 def _compile_padded(spec: ModelSpec, padded: Design):
-    from .model import build_model
-
     if not private_api_available():
+        from .model import build_model
+
         log.warning("nutpie %s lacks the functions the compile cache calls (_make_functions, "
                     "_prepare_dims_and_coords); compiling with nutpie's public path, without the cache",
                     importlib.metadata.version("nutpie"))
-        import nutpie
-
-        return nutpie.compile_pymc_model(build_model(spec, padded, as_data=True))
+        return nutpie_module().compile_pymc_model(build_model(spec, padded, as_data=True))
     key = model_key(spec, padded)
     compiled = _load_cached(key)
     if compiled is None:
         _compile_in_child(spec, padded, key)
         compiled = _load_cached(key)
     if compiled is None:
+        from .model import build_model
+
         log.info("the compiled model could not be cached; compiling it in this process")
         compiled, layout = _compile(build_model(spec, padded, as_data=True))
         if layout is not None:
@@ -162,7 +165,7 @@ def private_api_available() -> bool:
     (they are pinned with nutpie in requirements.lock; a newer nutpie falls back to its public path)."""
     import inspect
 
-    from nutpie import compile_pymc as nutpie_pymc
+    nutpie_pymc = nutpie_module().compile_pymc
 
     make, prepare = (getattr(nutpie_pymc, name, None) for name in ("_make_functions", "_prepare_dims_and_coords"))
     if make is None or prepare is None:
@@ -230,7 +233,7 @@ def package_source() -> bytes:
 
 def _compile(model):
     """Compile `model` (claims as `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout."""
-    from nutpie import compile_pymc as nutpie_pymc
+    nutpie_pymc = nutpie_module().compile_pymc
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     model = freeze_dims_and_data(model, data=[])
@@ -281,7 +284,7 @@ def _load(layout: Layout):
 
 
 def _assemble(layout: Layout, logp, expand):
-    from nutpie import compile_pymc as nutpie_pymc
+    nutpie_pymc = nutpie_module().compile_pymc
 
     start = np.asarray(layout.start)
 
@@ -369,6 +372,108 @@ def _write_layout(key: str, layout: Layout) -> None:
         os.replace(temporary, folder / f"{key}.json")
     except OSError:
         pass
+
+
+def nutpie_module():
+    """nutpie, imported without importing ArviZ, which it imports at start-up but needs only to convert a trace
+    (`wait_for` converts it instead): until something asks ArviZ for a name, "arviz" is a stand-in that imports
+    the real package then and hands over to it, which spares a fit over a second of start-up."""
+    if "arviz" not in sys.modules and (found := importlib.util.find_spec("arviz")) is not None:
+        stand_in = types.ModuleType("arviz")
+        stand_in.__spec__ = found
+
+        def __getattr__(name: str):
+            if sys.modules.get("arviz") is stand_in:
+                del sys.modules["arviz"]
+            return getattr(importlib.import_module("arviz"), name)
+
+        stand_in.__getattr__ = __getattr__
+        sys.modules["arviz"] = stand_in
+    import nutpie
+
+    return nutpie
+
+
+@dataclass
+class Run:
+    """A nutpie run in the background, and how many draws each chain has finished (tuning included)."""
+
+    sampler: object
+    tune: int
+    finished: list[int]
+
+
+def start_run(compiled, sampler, seed: int, progress: bool) -> Run:
+    """Start sampling; every chain runs at once (one thread each), so that all reach a number of draws together."""
+    nutpie = nutpie_module()
+    run = Run(None, sampler.tune, [0] * sampler.chains)
+
+    def record(chains) -> None:
+        run.finished = [chain.finished_draws for chain in chains]
+
+    run.sampler = nutpie.sample(
+        compiled, draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, cores=sampler.chains, seed=seed,
+        target_accept=sampler.target_accept, adaptation=sampler.adaptation, progress_bar=progress,
+        blocking=False, return_raw_trace=True, progress_callback=record, progress_rate=50)
+    return run
+
+
+def wait_for(run: Run, draws: int | None) -> tuple[dict, dict]:
+    """The posterior and sampler statistics of each chain's first `draws` draws after tuning (all, with None),
+    as {name: (dims, array (chain, draw, ...))}; waits until every chain has them."""
+    if draws is None:
+        raw = run.sampler.wait()
+    else:
+        while min(run.finished) < run.tune + draws and not _finished(run):
+            time.sleep(0.02)
+        raw = run.sampler.inspect()
+    return _arrays(raw, run.tune, draws)
+
+
+def _finished(run: Run) -> bool:
+    try:
+        return run.sampler.is_finished
+    except TimeoutError:   # nutpie's answer while chains still run
+        return False
+
+
+def cancel(run: Run) -> None:
+    run.sampler.cancel()
+
+
+# Sampler statistics kept from each draw.
+STATS = ("diverging", "n_steps", "step_size", "depth", "energy", "mean_tree_accept")
+
+
+def _arrays(raw, tune: int, draws: int | None) -> tuple[dict, dict]:
+    import pyarrow
+
+    draw_batches, stat_batches = raw.get_arrow_trace()
+    n = min(batch.num_rows for batch in draw_batches) - tune if draws is None else draws
+
+    def stacked(batches, names) -> dict:
+        out = {}
+        for name in names:
+            field = batches[0].column(name).field
+            meta = field.metadata or {}
+            shape = [int(x) for x in meta.get(b"shape", b"").decode().split(",") if x]
+            dims = [x for x in meta.get(b"dims", b"").decode().split(",") if x]
+            chains = []
+            for batch in batches:
+                column = pyarrow.array(batch.column(name).slice(tune, n))
+                values = column.flatten() if hasattr(column, "flatten") else column
+                chains.append(values.to_numpy(zero_copy_only=False).reshape((n, *shape)))
+            out[name] = (("chain", "draw", *dims), np.stack(chains))
+        return out
+
+    reparameterized = set(raw_names_to_skip(draw_batches[0].column_names))
+    posterior = stacked(draw_batches, [c for c in draw_batches[0].column_names if c not in reparameterized])
+    return posterior, stacked(stat_batches, [c for c in STATS if c in stat_batches[0].column_names])
+
+
+def raw_names_to_skip(names) -> list[str]:
+    """The unconstrained values nutpie stores beside each variable (PyMC's transformed names end in '__')."""
+    return [name for name in names if name.endswith("__")]
 
 
 if __name__ == "__main__":

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .case import Case
-from .intervals import claim_interval, significant_figures
-from .likelihood import LOG_INFINITY
+from .intervals import LOG_INFINITY, claim_interval, significant_figures
 from .schema import ClaimKind
 
 RATINGS = ("A", "B", "C", "D", "E", "F")

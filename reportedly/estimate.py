@@ -93,7 +93,14 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
 def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnostics, Timings]:
     started = time.perf_counter()
     design = build_design(case)
-    tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started)
+    reading = {"latest_report": case.latest_report.isoformat()}
+
+    def judged(tree) -> Diagnostics:
+        draft = Estimates(kept(posterior_of(tree, design)), reading, case.spec)
+        return diagnose(reported_quantities(draft), tree["sample_stats"].to_dataset())
+
+    tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started,
+                           stop_when=lambda tree: judged(tree).settled)
     posterior = kept(posterior_of(tree, design))
     posterior["log_likelihood"] = claim_log_likelihood(posterior, design)
     claims_per_source = Counter(c.origin for c in case.evidence.used)
@@ -109,14 +116,15 @@ def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnos
         **({"as_of": case.as_of.isoformat()} if case.as_of else {}),
         "source_ratings": json.dumps(case.origin_ratings()),
         "claims_per_source": json.dumps(dict(claims_per_source)),
-        "sampler": json.dumps(case.spec.sampler.model_dump() | {"random_seed": seed, "backend": "nutpie/numba"}),
+        "sampler": json.dumps(case.spec.sampler.model_dump() | {"random_seed": seed, "draws": posterior.sizes["draw"],
+                                                                 "most_draws": case.spec.sampler.draws,
+                                                                 "backend": "nutpie/numba"}),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    draft = Estimates(posterior=posterior, attrs=attrs, spec=case.spec)
-    diagnostics = diagnose(reported_quantities(draft), tree["sample_stats"].to_dataset())
+    diagnostics = judged(tree)
     attrs["diagnostics"] = json.dumps({"passed": diagnostics.passed, "divergences": diagnostics.divergences,
                                        "failures": diagnostics.failures})
-    return draft, diagnostics, timings
+    return Estimates(posterior=posterior, attrs=attrs, spec=case.spec), diagnostics, timings
 
 
 def reported_quantities(est: Estimates) -> xr.Dataset:

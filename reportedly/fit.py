@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
-from .compiled import compile_design, logp_at
+from .compiled import cancel, compile_design, logp_at, start_run, wait_for
 from .design import Design
+from .diagnostics import ess_bulk, rhat
 from .errors import ReportedlyError
 from .spec import ModelSpec, SamplerSpec
 
@@ -21,6 +23,11 @@ MAX_RHAT = 1.01
 MIN_ESS_BULK = 400
 # A fit that fails the gate on mixing alone is sampled once more, with this many times the draws.
 LONGER_RUN = 2
+# Draws a chain between looks at whether a fit has enough, and how far past the gate's bulk ESS it must be then:
+# an ESS estimate varies from seed to seed by about a tenth (bench/results.md, seed sweep), so 1.25 times the gate's
+# is over two such deviations above it.
+CHECK_EVERY = 250
+ESS_MARGIN = 1.25
 
 
 @dataclass(frozen=True)
@@ -30,21 +37,31 @@ class Timings:
     sampling_seconds: float
 
 
-def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = False) -> xr.DataTree:
-    """Sample a compiled model; the posterior as a DataTree."""
-    import nutpie
+def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = False,
+                    stop_when: Callable[[xr.DataTree], bool] | None = None) -> xr.DataTree:
+    """Sample a compiled model: the posterior and the sampler's statistics, as a DataTree.
 
-    return nutpie.sample(
-        compiled,
-        draws=sampler.draws,
-        tune=sampler.tune,
-        chains=sampler.chains,
-        cores=min(sampler.chains, 2),
-        seed=seed,
-        target_accept=sampler.target_accept,
-        adaptation=sampler.adaptation,
-        progress_bar=progress,
-    )
+    With `stop_when`, the draws are looked at every CHECK_EVERY draws a chain and sampling stops as soon as
+    `stop_when` says so (at most `sampler.draws` a chain). Each chain's draws depend on the seed alone, and the stop on the
+    draws alone, so a seed gives the same draws wherever it stops.
+    """
+    run = start_run(compiled, sampler, seed, progress)
+    try:
+        for draws in range(CHECK_EVERY, sampler.draws, CHECK_EVERY) if stop_when else ():
+            tree = _tree(*wait_for(run, draws), compiled.coords)
+            if stop_when(tree):
+                return tree
+        return _tree(*wait_for(run, None if stop_when is None else sampler.draws), compiled.coords)
+    finally:
+        cancel(run)
+
+
+def _tree(posterior: dict, stats: dict, coords: dict) -> xr.DataTree:
+    def dataset(variables: dict) -> xr.Dataset:
+        used = {dim for dims, _ in variables.values() for dim in dims}
+        return xr.Dataset(variables, coords={k: v for k, v in coords.items() if k in used})
+
+    return xr.DataTree.from_dict({"posterior": dataset(posterior), "sample_stats": dataset(stats)})
 
 
 def posterior_of(tree: xr.DataTree, design: Design) -> xr.Dataset:
@@ -53,9 +70,10 @@ def posterior_of(tree: xr.DataTree, design: Design) -> xr.Dataset:
     return posterior.sel(source=design.sources) if "source" in posterior.dims else posterior
 
 
-def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False,
-           build_seconds: float = 0.0) -> tuple[xr.DataTree, Timings]:
-    """Build and compile the model (or load it from the compile cache), and sample it with nutpie.
+def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False, build_seconds: float = 0.0,
+           stop_when: Callable[[xr.DataTree], bool] | None = None) -> tuple[xr.DataTree, Timings]:
+    """Build and compile the model (or load it from the compile cache), and sample it with nutpie (until
+    `stop_when`, see `sample_compiled`).
 
     Returns the posterior and how long each step took.
     """
@@ -63,7 +81,7 @@ def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False,
     compiled = compile_design(spec, design)
     check_starting_points(compiled, spec, design, seed)
     t1 = time.perf_counter()
-    tree = sample_compiled(compiled, spec.sampler, seed, progress)
+    tree = sample_compiled(compiled, spec.sampler, seed, progress, stop_when)
     t2 = time.perf_counter()
     log.info("compiled in %.1f s, sampled in %.1f s", t1 - t0, t2 - t1)
     return tree, Timings(build_seconds, t1 - t0, t2 - t1)
@@ -126,6 +144,12 @@ class Diagnostics:
         return not self.failures
 
     @property
+    def settled(self) -> bool:
+        """Nothing to gain from more draws: the gate passes with room (bulk ESS ESS_MARGIN times the gate's
+        everywhere), or the chains diverged, which more draws would not mend."""
+        return bool(self.divergences) or (self.passed and min(self.min_ess_bulk.values()) >= ESS_MARGIN * MIN_ESS_BULK)
+
+    @property
     def wants_longer_run(self) -> bool:
         """Failed on R-hat or bulk ESS alone: chains that mix slowly need a longer run. A divergence means the
         geometry is wrong, which more draws would not mend."""
@@ -149,12 +173,13 @@ def next_try(diagnostics: Diagnostics, tried: SamplerSpec, first: SamplerSpec) -
 
 def diagnose(reported: xr.Dataset, sample_stats: xr.Dataset) -> Diagnostics:
     """Divergences, and worst R-hat and bulk ESS of each reported quantity (chain, draw, ...)."""
-    import arviz as az
+    def worst(statistic, name: str, pick) -> float:
+        draws = reported[name].transpose("chain", "draw", ...).values
+        draws = draws.reshape(*draws.shape[:2], -1)
+        return float(pick([statistic(draws[:, :, i]) for i in range(draws.shape[2])]))
 
-    rhat = az.rhat(reported)
-    ess = az.ess(reported, method="bulk")
     return Diagnostics(
         divergences=int(sample_stats["diverging"].sum()),
-        max_rhat={k: float(np.nanmax(rhat[k].values)) for k in reported.data_vars},
-        min_ess_bulk={k: float(np.nanmin(ess[k].values)) for k in reported.data_vars},
+        max_rhat={k: worst(rhat, k, np.nanmax) for k in reported.data_vars},
+        min_ess_bulk={k: worst(ess_bulk, k, np.nanmin) for k in reported.data_vars},
     )

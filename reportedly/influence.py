@@ -13,12 +13,11 @@ import xarray as xr
 
 from .design import Design
 from .intervals import estimated_truth
-from .likelihood import interval_logp_numpy
+from .likelihood import interval_logp
 from .posterior import Estimates
+from .psis import PARETO_K_GOOD, psis_log_weights, relative_efficiency
 from .timeaxis import row_window_totals
 
-# Above this Pareto k, importance sampling does not approximate the posterior without the claim (Vehtari et al.).
-PARETO_K_GOOD = 0.7
 QUANTILES = (0.05, 0.5, 0.95)
 INFLUENCE_FILE = "influence.csv"
 
@@ -30,30 +29,17 @@ def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
     truth = np.where(design.is_conversion, posterior["capacity"].values[..., design.ratio_index], totals)
     mu = np.log(estimated_truth(truth)) + posterior["bias"].sel(source=design.sources).values[..., design.source_index]
     sigma = posterior["sigma"].sel(source=design.sources).values[..., design.source_index]
-    values = interval_logp_numpy(design.log_lower, design.log_upper, mu, sigma)
+    values = interval_logp(design.log_lower, design.log_upper, mu, sigma)
     return xr.DataArray(values, dims=("chain", "draw", "claim"), coords={"claim": design.claim_ids})
 
 
 def loo_weights(log_likelihood: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
     """Normalised PSIS weights (claim, draw) of the posterior without each claim, and their Pareto k (claim,)."""
-    from arviz_stats.base import array_stats
-
     per_claim = log_likelihood.transpose("claim", "chain", "draw").values.astype(float)
-    flat = per_claim.reshape(per_claim.shape[0], -1)
-    # ArviZ 1.x takes the log-likelihood itself and weights by its negative.
-    smoothed = [array_stats.psislw(row, float(r_eff), axis=-1) for row, r_eff in zip(flat, _relative_efficiency(per_claim))]
-    log_weights = np.array([w for w, _ in smoothed])
+    smoothed = [psis_log_weights(draws, relative_efficiency(draws)) for draws in per_claim]
+    log_weights = np.array([w.ravel() for w, _ in smoothed])
     weights = np.exp(log_weights - log_weights.max(axis=-1, keepdims=True))
-    return weights / weights.sum(axis=-1, keepdims=True), np.array([float(k) for _, k in smoothed])
-
-
-def _relative_efficiency(per_claim: np.ndarray) -> np.ndarray:
-    """ESS / draws of each claim's likelihood, as PSIS-LOO uses it for its Pareto k."""
-    import arviz as az
-
-    likelihood = xr.DataArray(np.exp(per_claim - per_claim.max()), dims=("claim", "chain", "draw"))
-    ess = az.ess(xr.Dataset({"l": likelihood}), method="mean")["l"].values
-    return ess / (per_claim.shape[1] * per_claim.shape[2])
+    return weights / weights.sum(axis=-1, keepdims=True), np.array([k for _, k in smoothed])
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs=QUANTILES) -> np.ndarray:

@@ -12,6 +12,10 @@ from .schema import Claim, ClaimKind, Qualifier
 from .spec import IntervalRule
 
 
+# Stand-in for an infinite bound on the log scale: e^60 is beyond any count this package will see.
+LOG_INFINITY = 60.0
+
+
 def rounding_step(value: float) -> float:
     """The step implied by the printed figure's significant figures (9,000,000 -> 1,000,000; 481 -> 1; 28,000 -> 1,000)."""
     if value != int(value):

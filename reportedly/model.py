@@ -8,8 +8,8 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     trend_qm       = level_q * exp(w_qm)
     share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (flows with a spread)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
-    end_q          = (onset_q or 0, the axis start) + LogNormal(d_q, e_q)  (flows with a duration)  when it stops
-    active_qm      = share of month m between onset_q and end_q, each a logistic step over ~a week (timeaxis.running_share)
+    end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q) given end_q >= B_q   (flows with a duration)
+    active_qm      = share of month m between onset_q and end_q, each edge a smoothstep over two months (timeaxis.running_share)
     flow_qm        = trend_qm * share_qm * active_qm
     capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
     flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
@@ -20,6 +20,13 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
                      or capacity_{r(i)} for a conversion claim
     log E_i        = log T_i + bias_{s(i)} + sigma_{s(i)} * t_2          the source's own estimate
     likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts
+
+A flow stops only where no claim looks: B_q is half an edge past the start of the month after the last day any used
+claim of the flow (or of a link on it) covers, so that the end's edge leaves every claimed month whole, and the end is drawn from the duration's prior given that it falls after B_q, by the prior's quantile at
+the normal CDF of an auxiliary N(0, 1). So no claim's likelihood depends on the end, and the sampler never meets
+the wall where an end would cut into a claimed window; inside the claimed period a flow that stops is the walk and
+the monthly share falling to nothing. The end matters to totals up to the latest report past a flow's last claim,
+and to forecasts.
 """
 
 from __future__ import annotations
@@ -27,12 +34,13 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.dist_math import normal_lccdf, normal_lcdf
 
+from .claim_op import CLAIM_INPUTS, claims_log_likelihood
 from .design import CLAIM_DATA, DESIGN_DATA, RATINGS, Design
-from .intervals import LEAST_ESTIMATED
-from .likelihood import interval_logp
+from .flow_op import NO_END, NO_ONSET, flows_of
 from .spec import ModelSpec
-from .timeaxis import DAYS_PER_MONTH, MonthAxis, running_share
+from .timeaxis import DAYS_PER_MONTH, EDGE_MONTHS, MonthAxis
 
 INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
 
@@ -49,12 +57,11 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
     with_spread = [q for q in flows if spec.flows[q].spread is not None]
     with_end = [q for q in flows if spec.flows[q].duration is not None]
     axis = MonthAxis(spec.time.start, spec.time.end)
-    month_labels = axis.labels
-    n_months = len(month_labels)
+    months = np.arange(len(axis.labels))
     coords = {
         "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
         "spread_quantity": with_spread, "end_quantity": with_end,
-        "month": month_labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
+        "month": axis.labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
     }
     with pm.Model(coords=coords) as model:
         level_median = np.log([spec.flows[q].level.median for q in flows])
@@ -63,31 +70,15 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
         log_level = level_median + level_sigma * level_z
         smoothness = pm.HalfNormal("smoothness", sigma=[spec.flows[q].smoothness.sigma for q in flows], dims="flow_quantity")
         step_z = pm.Normal("step_z", dims=("flow_quantity", "month"))
-        walk = pt.cumsum(smoothness[:, None] * step_z, axis=1)
-        walk = walk - walk.mean(axis=1, keepdims=True)
 
         onset_z = pm.Normal("onset_z", dims="onset_quantity")
         onset_mean = np.array([axis.elapsed(spec.flows[q].onset.mean) for q in with_onset])
         onset_sd = np.array([spec.flows[q].onset.sd_days / DAYS_PER_MONTH for q in with_onset])
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
-        onset_per_flow = pt.full((len(flows),), -1e3)   # long before the axis: a flow without an onset runs throughout
-        onset_per_flow = pt.set_subtensor(onset_per_flow[[flows.index(q) for q in with_onset]], onset)
-        end_per_flow = pt.full((len(flows),), 1e6)
-        if with_end:
-            duration_median = np.log([spec.flows[q].duration.median for q in with_end])
-            duration_sigma = np.array([spec.flows[q].duration.sigma for q in with_end])
-            duration_z = pm.Normal("duration_z", dims="end_quantity")
-            start = pt.where([q in with_onset for q in with_end], onset_per_flow[[flows.index(q) for q in with_end]], 0.0)
-            end = pm.Deterministic("end", start + pt.exp(duration_median + duration_sigma * duration_z), dims="end_quantity")
-            end_per_flow = pt.set_subtensor(end_per_flow[[flows.index(q) for q in with_end]], end)
-        active = running_share(np.arange(n_months)[None, :], onset_per_flow[:, None], end_per_flow[:, None], pt.softplus)
-        trend = pm.Deterministic("trend", pt.exp(log_level[:, None] + walk), dims=("flow_quantity", "month"))
-        base_flow = trend * active
-        if with_spread:
-            spread = np.array([spec.flows[q].spread.sd for q in with_spread])
-            share_z = pm.Normal("share_z", dims=("spread_quantity", "month"))
-            rows = [flows.index(q) for q in with_spread]
-            base_flow = pt.set_subtensor(base_flow[rows], base_flow[rows] * pt.maximum(1.0 + spread[:, None] * share_z, 0.0))
+        onset_per_flow = pt.set_subtensor(pt.full((len(flows),), NO_ONSET, dtype="float64")[[flows.index(q) for q in with_onset]],
+                                          onset)
+        share_z = (pm.Normal("share_z", dims=("spread_quantity", "month")) if with_spread
+                   else pt.zeros((0, len(months))))
 
         capacity_z = pm.Normal("capacity_z", dims="ratio")
         capacity_median = np.log([spec.ratios[r].capacity.median for r in ratios])
@@ -97,13 +88,22 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
                        beta=[spec.ratios[r].fill.beta for r in ratios], dims="ratio")
         realised = pm.Deterministic("realised", capacity * fill, dims="ratio")
 
-        link_rows = [base_flow[flows.index(spec.links[l].product[0])] * realised[ratios.index(spec.links[l].product[1])]
-                     for l in links]
-        flow = pm.Deterministic("flow", pt.concatenate([base_flow, *[row[None, :] for row in link_rows]], axis=0),
-                                dims=("quantity", "month"))
+        spread_rows = [flows.index(q) for q in with_spread]
+        spread_sd = [spec.flows[q].spread.sd for q in with_spread]
+        link_base = [flows.index(spec.links[link].product[0]) for link in links]
+        link_ratio = [ratios.index(spec.links[link].product[1]) for link in links]
+
+        def flows_ending(end_per_flow, onsets=onset_per_flow, shares=share_z):
+            """The flows then the links, (quantity, month), stopping at `end_per_flow`."""
+            return flows_of(log_level, smoothness, step_z, onsets, end_per_flow, shares, realised,
+                            spread_rows, spread_sd, link_base, link_ratio)
+
+        never = pt.full((len(flows),), NO_END, dtype="float64")
+        # The trend: each flow as though it ran throughout, every month at its trend.
+        always = flows_ending(never, pt.full((len(flows),), NO_ONSET, dtype="float64"), pt.zeros_like(share_z))
+        pm.Deterministic("trend", always[:len(flows)], dims=("flow_quantity", "month"))
 
         data = model_data(design, as_data)
-
         rating_z = pm.Normal("rating_z", dims="rating")
         rating_median = np.log([spec.errors.ratings[letter].median for letter in RATINGS])
         rating_scale = pm.Deterministic("rating_scale", pt.exp(rating_median + spec.errors.rating_spread * rating_z),
@@ -114,19 +114,46 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Mo
         bias_z = pm.Normal("bias_z", dims="source")
         bias = pm.Deterministic("bias", spec.errors.bias_sd * bias_z, dims="source")
 
-        truth = claim_truth(flow, capacity, data)
-        pm.CustomDist(
-            "claims",
-            pt.log(truth) + bias[data["source_index"]],
-            sigma[data["source_index"]],
-            data["log_lower"],
-            data["log_upper"],
-            data["weight"],
-            logp=interval_logp,
-            observed=design.log_value,
-            dims="claim",
-        )
+        def claims_logp(flow):
+            return claims_log_likelihood(flow, capacity, bias, sigma, *(data[name] for name in CLAIM_INPUTS))
+
+        running = flows_ending(never)
+        flow = running
+        if with_end:
+            base_of = np.array([flows.index(spec.links[q].product[0]) if q in spec.links else flows.index(q)
+                                for q in design.quantities])
+            start = pt.where([q in with_onset for q in with_end], onset_per_flow[[flows.index(q) for q in with_end]], 0.0)
+            end = _end_beyond_claims(spec, with_end, start, data, base_of)
+            flow = flows_ending(pt.set_subtensor(never[[flows.index(q) for q in with_end]], end))
+        pm.Deterministic("flow", flow, dims=("quantity", "month"))
+        pm.CustomDist("claims", claims_logp(running), logp=_given, observed=design.log_value, dims="claim")
     return model
+
+
+def _given(value, logp):
+    """The claims' log-likelihood, computed with the flows (`value` carries only the claims' shape)."""
+    return logp + 0 * value
+
+
+def _end_beyond_claims(spec: ModelSpec, with_end: list[str], start, data: dict, base_of: np.ndarray):
+    """Each flow's end (`with_end`): its duration's prior given that it ends after the claims stop seeing it."""
+    median = np.log([spec.flows[q].duration.median for q in with_end])
+    sigma = np.array([spec.flows[q].duration.sigma for q in with_end])
+    base = pt.as_tensor(base_of)[data["quantity_index"]]
+    rows = np.array([list(spec.flows).index(q) for q in with_end])
+    member = pt.eq(base[None, :], rows[:, None]) & pt.eq(data["is_conversion"], 0)[None, :] & pt.gt(data["weight"], 0)[None, :]
+    last_claimed = pt.max(pt.where(member, pt.ceil(data["k1"] + data["f1"])[None, :], -1e3), axis=1)
+    unseen_from = pt.maximum(last_claimed + EDGE_MONTHS / 2, start + EDGE_MONTHS)   # months since the axis start
+    log_beyond = normal_lccdf(median, sigma, pt.log(unseen_from - start))       # P(duration > unseen_from - start)
+    beyond_z = pm.Normal("end_z", dims="end_quantity")
+    tail = normal_lcdf(0.0, 1.0, -beyond_z) + log_beyond                       # the tail's upper part, uniformly
+    return pm.Deterministic("end", start + pt.exp(median - sigma * _normal_quantile(tail)), dims="end_quantity")
+
+
+def _normal_quantile(log_p):
+    """The standard normal quantile of exp(log_p), kept finite at both ends."""
+    p = pt.clip(pt.exp(log_p), 1e-300, 1 - 1e-12)
+    return -np.sqrt(2.0) * pt.erfcinv(2 * p)
 
 
 def model_data(design: Design, as_data: bool) -> dict:
@@ -138,19 +165,7 @@ def model_data(design: Design, as_data: bool) -> dict:
             dims = "claim" if name in CLAIM_DATA else "source"
             values = pm.Data(name, values.astype(float), dims=dims)
             values = pt.cast(values, "int64") if name in INDICES else values
+        else:
+            values = values.astype("int64") if name in INDICES else values.astype(float)
         data[name] = values
     return data
-
-
-def claim_truth(flow, capacity, data: dict):
-    """Each claim's true value: its window's total of its quantity, or its ratio's capacity."""
-    n = flow.shape[0]
-    padded = pt.concatenate([flow, pt.zeros((n, 1))], axis=1)
-    cumulative = pt.concatenate([pt.zeros((n, 1)), pt.cumsum(flow, axis=1)], axis=1)
-    q = data["quantity_index"]
-
-    def at(k, f):
-        return cumulative[q, k] + f * padded[q, k]
-
-    total = at(data["k1"], data["f1"]) - at(data["k0"], data["f0"])
-    return pt.maximum(pt.where(data["is_conversion"] > 0, capacity[data["ratio_index"]], total), LEAST_ESTIMATED)

@@ -18,7 +18,7 @@ import xarray as xr
 from .errors import ReportedlyError, did_you_mean
 from .intervals import source_estimates
 from .spec import Headline, ModelSpec
-from .timeaxis import MonthAxis, OutsideAxis, running_share, window_totals
+from .timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
 
 POSTERIOR_FILE = "posterior.nc"
 # In figures/: a hash of everything the figures show, written when `estimate` draws them, so that a refit
@@ -138,7 +138,7 @@ class Estimates:
     def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
         base = self._base_flow(quantity)
         onset = self._onset(base)
-        if onset is None or onset.min() < 0:
+        if onset is None or (onset - EDGE_MONTHS / 2).min() < 0:
             raise ReportedlyError(
                 f"{start} is before the time axis starts ({self.axis.start}) and the {base} flow may have run before it; "
                 f"{OutsideAxis(start, self.axis).fix(self.spec.case.name)}")

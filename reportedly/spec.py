@@ -60,7 +60,8 @@ class FlowSpec(Frozen):
     smoothness: HalfNormalPrior = Field(description="Month-to-month change of the log flow.")
     onset: OnsetPrior | None = Field(None, description="When the flow began; omit if it runs the whole axis.")
     duration: LogNormalPrior | None = Field(None, description="How many months the flow runs after its onset, or after "
-                                            "the axis start without one (it may stop); omit for a flow that runs on.")
+                                            "the axis start without one: it may stop after its claims; omit for a flow "
+                                            "that runs on.")
     spread: SpreadPrior | None = Field(None, description="A month's flow as a share of the trend, max(0, 1 + sd x N(0, 1)): "
                                        "months vary around the trend and a month can carry nothing; omit to follow the trend.")
     words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
@@ -107,7 +108,8 @@ class ErrorSpec(Frozen):
 
 
 class SamplerSpec(Frozen):
-    draws: int = Field(ge=10, description="Draws per chain kept.")
+    draws: int = Field(ge=10, description="Most draws per chain: sampling stops sooner once the diagnostics gate passes "
+                                          "with room (see `fit.sample_compiled`).")
     tune: int = Field(ge=10, description="Warm-up draws per chain.")
     chains: int = Field(ge=1, description="Independent chains.")
     random_seed: int = Field(ge=0, description="Seed; the CLI can override it.")

@@ -116,21 +116,27 @@ def row_window_totals(flows: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
     return at(k1, f1) - at(k0, f0)
 
 
-RAMP_MONTHS = 0.25
-"""A flow starts and stops over about a week, not at an instant: smooth in the onset and end, which NUTS needs."""
+EDGE_MONTHS = 2.0
+"""A flow starts and stops over this many months, centred on its onset and end (a smoothstep: 10% to 90% within
+about a month, and nothing outside): smooth in the onset and end, which NUTS needs, and exactly nothing before the
+onset's edge or after the end's."""
 
 
-def running_share(month, onset=None, end=None, softplus=lambda x: np.logaddexp(0.0, x)):
+def _edge_integral(x):
+    """The integral up to x (months after an edge's centre) of a quintic smoothstep rising over EDGE_MONTHS."""
+    u = np.clip(x / EDGE_MONTHS + 0.5, 0.0, 1.0)
+    return EDGE_MONTHS * (u ** 4 * (u * (u - 3) + 2.5) + np.maximum(x / EDGE_MONTHS - 0.5, 0.0))
+
+
+def running_share(month, onset=None, end=None):
     """The share of each month (0-based on the axis) a flow runs, between its onset and end (months since the axis start).
 
-    Each is a logistic step over `RAMP_MONTHS`, integrated over the month: w * (softplus((m + 1 - onset) / w) -
-    softplus((m - onset) / w)), which is clip(m + 1 - onset, 0, 1) as w -> 0. `softplus` is numpy's by default,
-    `pytensor.tensor.softplus` in the model.
+    Each edge is a quintic smoothstep 6u^5 - 15u^4 + 10u^3 over EDGE_MONTHS, integrated over the month; without an
+    onset or end the flow runs on that side. `flow_op` computes the same in the model.
     """
-    w = RAMP_MONTHS
     share = 1.0
     if onset is not None:
-        share = w * (softplus((month + 1 - onset) / w) - softplus((month - onset) / w))
+        share = _edge_integral(month + 1 - onset) - _edge_integral(month - onset)
     if end is not None:
-        share = share * w * (softplus((end - month) / w) - softplus((end - month - 1) / w))
+        share = share * (_edge_integral(end - month) - _edge_integral(end - month - 1))
     return share

@@ -41,12 +41,13 @@ def test_killed_estimate_leaves_previous_estimates_intact(fitted_copy):
     before = snapshot(fitted_copy)
     run = subprocess.Popen([sys.executable, "-m", "reportedly.cli", "--root", str(fitted_copy), "estimate", "--quiet"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(8)  # compiling or sampling
+    time.sleep(3)  # loading the compiled model, or sampling
     assert run.poll() is None, "the run ended before it could be killed"
     run.send_signal(signal.SIGKILL)
     run.wait()
     assert snapshot(fitted_copy) == before
-    assert [p.name for p in (fitted_copy / "estimates").iterdir()] == ["dprk_russia"]
+    # A staging folder it may have begun is hidden, and the next write clears it (test_next_write_recovers...).
+    assert {p.name for p in (fitted_copy / "estimates").iterdir() if ".staging." not in p.name} == {"dprk_russia"}
     assert main(["--root", str(fitted_copy), "summary"]) == 0
 
 

@@ -9,7 +9,7 @@ from conftest import ROOT
 from reportedly.case import load_case
 from reportedly.design import build_design
 from reportedly.model import build_model
-from reportedly.timeaxis import MonthAxis, running_share, window_totals
+from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, window_totals
 
 
 @pytest.fixture(scope="module")
@@ -102,34 +102,95 @@ def test_a_month_carries_a_share_of_the_trend_down_to_nothing(shipped):
     assert np.allclose(flow[workers, :-2], trend[workers, :-2])
 
 
-def test_a_flow_with_a_duration_stops_at_its_end(shipped):
-    """`duration` in a flow's section: the flow fades out over about a week around onset + duration, or around
-    the axis start + duration for a flow without an onset."""
+def test_a_flow_stops_only_where_no_claim_looks(shipped):
+    """`duration` in a flow's section: the end is drawn from its prior given that it falls after the claims; the
+    flow then fades out over its edge, and no claimed month is touched."""
     import pytensor
 
     case, design, model = shipped
-    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["end"], model["onset"]]),
+    names = ["flow", "end", "onset"]
+    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model[n] for n in names]),
                                  on_unused_input="ignore")
     point = model.initial_point()
-    point["share_z"] = np.zeros_like(point["share_z"])
-    for name, runs in [("troops", 4.5), ("workers", 10.5)]:
-        duration = case.spec.flows[name].duration
-        point["duration_z"][list(model.coords["end_quantity"]).index(name)] = (np.log(runs) - np.log(duration.median)) / duration.sigma
-    flow, end, onset = compiled(*(point[v.name] for v in model.value_vars))
-    onset = onset[list(model.coords["onset_quantity"]).index("troops")]
-    for name, start, runs in [("troops", onset, 4.5), ("workers", 0.0, 10.5)]:
-        row, stop = list(model.coords["quantity"]).index(name), end[list(model.coords["end_quantity"]).index(name)]
-        assert stop == pytest.approx(start + runs)
-        last = int(np.floor(stop))
-        assert flow[row, last + 2:].max() < 1e-2 * flow[row, last - 1] and flow[row, last + 3:].max() < 1e-4 * flow[row, last - 1]
-        assert 0 < flow[row, last] < flow[row, last - 1]
+    for z in (-3.0, 0.0, 3.0):
+        point["end_z"] = np.full_like(point["end_z"], z)
+        flow, end, onset = compiled(*(point[v.name] for v in model.value_vars))
+        for name in model.coords["end_quantity"]:
+            row = list(model.coords["quantity"]).index(name)
+            claimed = [i for i, q in enumerate(design.quantity_index) if q == row and not design.is_conversion[i]]
+            last_month = max(np.ceil(design.k1[i] + design.f1[i]) for i in claimed)
+            stop = end[list(model.coords["end_quantity"]).index(name)]
+            assert stop >= last_month + EDGE_MONTHS / 2
+            after = np.arange(flow.shape[1]) >= stop + EDGE_MONTHS / 2
+            assert np.all(flow[row, after] == 0.0)
+    point["end_z"] = np.full_like(point["end_z"], 8.0)   # ends far beyond the axis: the flows as they run
+    far, _, _ = compiled(*(point[v.name] for v in model.value_vars))
+    point["end_z"] = np.full_like(point["end_z"], -8.0)  # ends as early as the claims allow
+    near, _, _ = compiled(*(point[v.name] for v in model.value_vars))
+    for i in range(len(design.claim_ids)):
+        if not design.is_conversion[i]:
+            window = slice(design.k0[i], int(np.ceil(design.k1[i] + design.f1[i])))
+            np.testing.assert_allclose(near[design.quantity_index[i], window], far[design.quantity_index[i], window], rtol=1e-12)
 
 
-def test_a_flow_runs_between_its_onset_and_end_with_week_long_edges():
-    """The share of a month a flow runs, as the clip it smooths: equal away from the edges, and the same total."""
+def test_a_flow_runs_between_its_onset_and_end_with_smooth_edges():
+    """The share of a month a flow runs, as the clip it smooths: equal beyond the edges, and the same total."""
     month = np.arange(40)
     share = running_share(month, 5.4, 30.5)
     hard = np.clip(month + 1 - 5.4, 0, 1) * np.clip(30.5 - month, 0, 1)
-    assert np.abs(share - hard).max() < 0.1 and np.abs(share - hard)[(month < 3) | (month > 32) | ((month > 7) & (month < 28))].max() < 1e-3
-    assert share.sum() == pytest.approx(hard.sum(), abs=1e-6)
+    edges = (np.abs(month - 5.4) < EDGE_MONTHS / 2 + 1) | (np.abs(month - 30.5) < EDGE_MONTHS / 2 + 1)
+    assert np.abs(share - hard).max() < 0.2 and np.allclose(share[~edges], hard[~edges], rtol=0, atol=1e-12)
+    assert share.sum() == pytest.approx(hard.sum(), abs=1e-12)
     assert np.all(running_share(month) == 1.0)
+
+
+def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
+    """`flow_op` computes in the model what `timeaxis.running_share` and the trend give in numpy."""
+    from reportedly.flow_op import NO_END, NO_ONSET, latent_flows
+
+    rng = np.random.default_rng(0)
+    log_level, smoothness, steps = np.log([900.0, 40.0]), np.array([0.3, 0.1]), rng.standard_normal((2, 24))
+    share_z, realised = rng.standard_normal((1, 24)), np.array([400.0])
+    onset, end = np.array([5.4, NO_ONSET]), np.array([19.2, NO_END])
+    flows = latent_flows(log_level, smoothness, steps, onset, end, share_z, realised, np.array([0]), np.array([0.75]),
+                         np.array([0]), np.array([0]))
+    walk = np.cumsum(smoothness[:, None] * steps, axis=1)
+    trend = np.exp(log_level[:, None] + walk - walk.mean(axis=1, keepdims=True))
+    month = np.arange(24)
+    expected = trend * np.vstack([np.maximum(0, 1 + 0.75 * share_z[0]) * running_share(month, 5.4, 19.2), np.ones(24)])
+    np.testing.assert_allclose(flows[:2], expected, rtol=1e-12)
+    np.testing.assert_allclose(flows[2], expected[0] * 400.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("operation", ["flows", "claims"])
+def test_the_model_operations_gradients_match_finite_differences(shipped, operation):
+    """Each fused operation's hand-written gradient against central differences of its own values."""
+    from reportedly.claim_op import CLAIM_INPUTS, claims_logp, claims_logp_pullback
+    from reportedly.flow_op import NO_ONSET, latent_flows, latent_flows_pullback
+
+    _, design, _ = shipped
+    rng = np.random.default_rng(1)
+    shape = [np.array([0, 1]), np.array([0.75, 0.5]), np.array([0]), np.array([0])]
+    latent = [np.log([900.0, 1500.0, 40.0]), np.array([0.3, 0.2, 0.1]), rng.standard_normal((3, 31)),
+              np.array([7.3, 21.6, NO_ONSET]), np.array([24.4, 29.7, 30.2]), rng.standard_normal((2, 31)), np.array([410.0])]
+    flows = latent_flows(*latent, *shape)
+    data = [np.asarray(getattr(design, n), dtype=np.int64 if n in ("quantity_index", "ratio_index", "k0", "k1", "source_index")
+                       else float) for n in CLAIM_INPUTS]
+    data[0] = np.minimum(data[0], 3)   # the test's flows: three and one link
+    sources = [np.array([410.0]), rng.normal(0, 0.1, len(design.sources)), rng.uniform(0.1, 0.4, len(design.sources))]
+    if operation == "flows":
+        inputs, function = latent, lambda values: latent_flows(*values, *shape)
+        cotangent = rng.standard_normal(flows.shape)
+        gradient = latent_flows_pullback(cotangent, *latent, *shape)
+    else:
+        inputs, function = [flows, *sources], lambda values: claims_logp(*values, *data)
+        cotangent = rng.standard_normal(len(design.claim_ids))
+        gradient = claims_logp_pullback(cotangent, flows, *sources, *data)
+    for k, values in enumerate(inputs):
+        for index in rng.choice(values.size, min(values.size, 12), replace=False):
+            eps = 1e-6 * max(1.0, abs(values.flat[index]))
+            up, down = [x.copy() for x in inputs], [x.copy() for x in inputs]
+            up[k].flat[index] += eps
+            down[k].flat[index] -= eps
+            numeric = np.sum((function(up) - function(down)) * cotangent) / (2 * eps)
+            assert np.asarray(gradient[k]).flat[index] == pytest.approx(numeric, rel=1e-5, abs=1e-6), (k, index)
