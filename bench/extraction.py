@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reportedly.case import load_case
-from reportedly.extract import propose
-from reportedly.quotes import normalise
+from reportedly.inputs.case import load_case
+from reportedly.inputs.extract import propose
+from reportedly.inputs.quotes import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from reportedly.design import RATINGS, Design
-from reportedly.fit import diagnose, sample
-from reportedly.model import build_model
-from reportedly.posterior import Estimates
-from reportedly.simulate import draw_truth, simulate_design
-from reportedly.spec import load_spec
+from reportedly.model.design import RATINGS, Design
+from reportedly.fitting.sampling import diagnose, sample
+from reportedly.model.builder import build_model
+from reportedly.results.estimates import Estimates
+from reportedly.model.simulate import draw_truth, simulate_design
+from reportedly.inputs.spec import load_spec
 from reportedly.timeaxis import MonthAxis
 
 ROOT = Path(__file__).resolve().parents[1]

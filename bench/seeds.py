@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from reportedly.case import load_case
-from reportedly.compiled import compile_design
-from reportedly.design import build_design
-from reportedly.estimate import kept, reported_quantities
-from reportedly.fit import Diagnostics, diagnose, next_try, posterior_of, sample_compiled
-from reportedly.posterior import Estimates
+from reportedly.inputs.case import load_case
+from reportedly.fitting.compile_cache import compile_design
+from reportedly.model.design import build_design
+from reportedly.workflows.estimate import kept, reported_quantities
+from reportedly.fitting.sampling import Diagnostics, diagnose, next_try, posterior_of, sample_compiled
+from reportedly.results.estimates import Estimates
 
 
 def sweep(root: Path, seeds: int, **settings) -> dict:

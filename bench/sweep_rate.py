@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from reportedly.case import load_case
-from reportedly.sweep import cluster
-from reportedly.validation import make_refitter, run_sbc
+from reportedly.inputs.case import load_case
+from reportedly.validation.sweep import cluster
+from reportedly.validation.refit import make_refitter, run_sbc
 
 
 def sweep_rates(root: Path, workers=(0, 1, 2), sims: int = 24) -> list[dict]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from reportedly.case import load_case
+from reportedly.inputs.case import load_case
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 20)
@@ -54,16 +54,16 @@ claims = pd.DataFrame([
 claims[claims.used]'''),
     ("md", "## Fit\n\nnutpie, four chains, the seed from the model file. The fit must pass the diagnostics gate to be written."),
     ("code", '''\
-from reportedly.estimate import run_estimate
+from reportedly.workflows.estimate import run_estimate
 
 result = run_estimate(case, allow_unconverged=FAST)
 print("diagnostics:", "passed" if result.diagnostics.passed else result.diagnostics.failures)
 print(f"compiled in {result.timings.compile_seconds:.0f} s, sampled in {result.timings.sampling_seconds:.0f} s")'''),
     ("md", "## Headline figures\n\nMedians with 50% and 90% credible intervals (equal-tailed)."),
     ("code", '''\
-from reportedly.posterior import load_estimates
-from reportedly.report import number
-from reportedly.summary import headline_table
+from reportedly.results.estimates import load_estimates
+from reportedly.results.render import number
+from reportedly.results.tables import headline_table
 
 est = load_estimates(case.estimates_dir)
 headlines = headline_table(est)
@@ -105,8 +105,8 @@ Which sources and claims drive which estimate, what the model learned about each
 and what changes if you distrust a source. Reads the estimates written by `01_estimates.ipynb`."""),
     ("code", SETUP),
     ("code", '''\
-from reportedly.posterior import load_estimates
-from reportedly.summary import headline_table, source_table
+from reportedly.results.estimates import load_estimates
+from reportedly.results.tables import headline_table, source_table
 
 est = load_estimates(case.estimates_dir)
 source_table(est)[["source", "rating", "claims_used", "prior_median", "sigma_median", "sigma_q05", "sigma_q95"]]'''),
@@ -122,7 +122,7 @@ one to eight claims a source, the data move the scales little: ratings matter.""
 Each used claim left out in turn (a refit of the same compiled model: the claims are its data); the table shows how far each headline
 median moves, in percent. Large numbers mark the claims a headline rests on."""),
     ("code", '''\
-from reportedly.validation import make_refitter
+from reportedly.validation.refit import make_refitter
 
 refitter = make_refitter(case, case.spec.sampler)
 baseline = headline_table(refitter.fit(seed=1)[0]).set_index("name")["median"]
@@ -136,7 +136,7 @@ The same question answered from the saved fit alone, without refitting: Pareto-s
 reweights the draws as if each claim were left out (`reportedly explain` prints it, and refits the claims whose
 Pareto k is above 0.7, where the reweighting cannot be trusted). Change of each headline median, in percent:"""),
     ("code", '''\
-from reportedly.influence import influence_table
+from reportedly.results.influence import influence_table
 
 psis = influence_table(est)
 print("Pareto k above 0.7:", ", ".join(sorted(set(psis.loc[~psis["reliable"], "claim"]))) or "none")
@@ -149,7 +149,7 @@ Refit with one source's rating lowered to D ("not usually reliable"), and see ho
     ("code", '''\
 import dataclasses
 
-from reportedly.design import RATINGS
+from reportedly.model.design import RATINGS
 
 DISTRUSTED = "msmt"
 ratings = refitter.design.source_rating.copy()
@@ -160,7 +160,7 @@ pd.DataFrame({"as rated": baseline, f"{DISTRUSTED} rated D": distrusted["median"
               "change %": (100 * (distrusted["median"] / baseline - 1)).round(0)})'''),
     ("md", "## Other readings of the evidence\n\nThe sensitivity analysis of `reportedly check`: medians under each variant."),
     ("code", '''\
-from reportedly.validation import sensitivity
+from reportedly.validation.refit import sensitivity
 
 table = sensitivity(refitter, seed=1)
 table.pivot(index="variant", columns="name", values="median").round(0)'''),
@@ -198,7 +198,7 @@ you to decide."""),
     ("code", '''\
 import datetime as dt
 
-from reportedly.extract import draft_claims, named_sources, propose
+from reportedly.inputs.extract import draft_claims, named_sources, propose
 
 text = (scratch / "seeds" / "articles" / article).read_text(encoding="utf-8")
 published = dt.date(2025, 7, 30)
@@ -229,9 +229,9 @@ print(f"valid: {len(after.evidence.used)} claims used (was {len(before.evidence.
 The model's time axis ends in July 2025, so a claim up to 30 July fits inside it. Cumulative headlines run
 to the latest report, which the new article moves from 13 to 30 July."""),
     ("code", '''\
-from reportedly.estimate import run_estimate
-from reportedly.posterior import load_estimates
-from reportedly.summary import headline_table
+from reportedly.workflows.estimate import run_estimate
+from reportedly.results.estimates import load_estimates
+from reportedly.results.tables import headline_table
 
 result = run_estimate(after, allow_unconverged=FAST)
 old = headline_table(load_estimates(before.estimates_dir)).set_index("name")

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import ReportedlyError
+from reportedly.errors import ReportedlyError
 
 
 def _umask() -> int:

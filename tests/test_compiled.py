@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from reportedly import compiled as cache
-from reportedly.case import load_case
-from reportedly.design import build_design
-from reportedly.model import build_model
+from reportedly.fitting import compile_cache as cache
+from reportedly.inputs.case import load_case
+from reportedly.model.design import build_design
+from reportedly.model.builder import build_model
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +82,10 @@ def test_a_second_process_loads_the_model_without_building_it(shipped):
     spec, design = shipped
     n_dim = cache.compile_design(spec, design).n_dim  # fills the cache if an earlier test did not
     script = (
-        "import sys, reportedly.model as m\n"
+        "import sys, reportedly.model.builder as m\n"
         "m.build_model = None  # any attempt to build the model fails\n"
-        "from reportedly.case import load_case; from reportedly.design import build_design\n"
-        "from reportedly.compiled import compile_design\n"
+        "from reportedly.inputs.case import load_case; from reportedly.model.design import build_design\n"
+        "from reportedly.fitting.compile_cache import compile_design\n"
         "case = load_case(__import__('pathlib').Path(sys.argv[1]))\n"
         "c = compile_design(case.spec, build_design(case)); print(c.n_dim)\n"
     )

@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from conftest import ROOT, edit
-from reportedly.cli import main
+from reportedly.cli.main import main
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def test_estimate_writes_self_describing_files(fitted_case):
 
 
 def test_summary_reads_saved_estimates_without_pymc(fitted_case):
-    code = ("import sys; from reportedly.cli import main; "
+    code = ("import sys; from reportedly.cli.main import main; "
             f"code = main(['--root', {str(fitted_case)!r}, 'summary']); "
             "assert 'pymc' not in sys.modules, 'summary imported pymc'; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -117,8 +117,8 @@ def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, t
 def test_a_fit_that_fails_the_gate_is_sampled_again_with_smaller_steps_then_more_draws():
     """After divergences, once with a target acceptance halfway to 1; after slow mixing alone, once with twice
     the draws; then no more."""
-    from reportedly.case import load_case
-    from reportedly.fit import Diagnostics, next_try
+    from reportedly.inputs.case import load_case
+    from reportedly.fitting.sampling import Diagnostics, next_try
 
     first = load_case(ROOT).spec.sampler
     diverged = Diagnostics(3, {"shells_2024": 1.002}, {"shells_2024": 2000.0})
@@ -138,9 +138,9 @@ def test_fresh_fit_matches_the_committed_golden_estimates(fitted_case):
     """The committed estimates/ are the golden file: refresh them with `./run.sh estimate` when the model
     or claims change on purpose, and review the diff of summary.csv."""
     from conftest import ROOT
-    from reportedly.case import load_case
-    from reportedly.posterior import load_estimates, staleness
-    from reportedly.regression import compare
+    from reportedly.inputs.case import load_case
+    from reportedly.results.estimates import load_estimates, staleness
+    from reportedly.results.regression import compare
 
     golden = load_estimates(ROOT / "estimates" / "dprk_russia")
     assert staleness(golden, load_case(ROOT).fingerprint()) == [], "golden estimates are stale: run ./run.sh estimate"
@@ -152,8 +152,8 @@ def test_fresh_fit_matches_the_committed_golden_estimates(fitted_case):
 
 def test_regression_check_catches_a_perturbed_golden_value():
     from conftest import ROOT
-    from reportedly.posterior import Estimates, load_estimates
-    from reportedly.regression import compare
+    from reportedly.results.estimates import Estimates, load_estimates
+    from reportedly.results.regression import compare
 
     golden = load_estimates(ROOT / "estimates" / "dprk_russia")
     flow = golden.posterior["flow"]

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from conftest import ROOT
-from reportedly.cli import main
-from reportedly.extract import propose
-from reportedly.spec import load_spec
+from reportedly.cli.main import main
+from reportedly.inputs.extract import propose
+from reportedly.inputs.spec import load_spec
 
 sys.path.insert(0, str(ROOT / "bench"))
 from extraction import score  # noqa: E402

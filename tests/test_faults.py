@@ -13,11 +13,11 @@ import pytest
 import xarray as xr
 
 from conftest import edit
-from reportedly.case import load_case
-from reportedly.cli import main
+from reportedly.inputs.case import load_case
+from reportedly.cli.main import main
 from reportedly.errors import ReportedlyError
-from reportedly.estimate import write_estimates
-from reportedly.posterior import FIGURES_KEY, load_estimates
+from reportedly.workflows.estimate import write_estimates
+from reportedly.results.estimates import FIGURES_KEY, load_estimates
 
 pytestmark = pytest.mark.slow
 FOLDER = "estimates/dprk_russia"
@@ -39,7 +39,7 @@ def snapshot(root):
 
 def test_killed_estimate_leaves_previous_estimates_intact(fitted_copy):
     before = snapshot(fitted_copy)
-    run = subprocess.Popen([sys.executable, "-m", "reportedly.cli", "--root", str(fitted_copy), "estimate", "--quiet"],
+    run = subprocess.Popen([sys.executable, "-m", "reportedly.cli.main", "--root", str(fitted_copy), "estimate", "--quiet"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(3)  # loading the compiled model, or sampling
     assert run.poll() is None, "the run ended before it could be killed"
@@ -127,7 +127,7 @@ def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loa
     """Empty compile cache, fit, fit again (each a fresh process): the same summary.csv, byte for byte, and the
     figures copied, not drawn again. Another seed gives other draws that agree within Monte Carlo error."""
     from conftest import ROOT
-    from reportedly.regression import compare
+    from reportedly.results.regression import compare
 
     case = tmp_path / "case"
     shutil.copytree(ROOT / "tests/cases/aid_convoys", case)
@@ -136,7 +136,7 @@ def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loa
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={caches}", "NUMBA_CACHE_DIR": str(caches / "numba")}
     summaries, figures = [], []
     for seed in ("5", "5", "6"):
-        done = subprocess.run([sys.executable, "-m", "reportedly.cli", "--root", str(case), "estimate", "--quiet",
+        done = subprocess.run([sys.executable, "-m", "reportedly.cli.main", "--root", str(case), "estimate", "--quiet",
                                "--allow-unconverged", "--seed", seed], capture_output=True, text=True, env=env, check=False)
         assert done.returncode in (0, 1), done.stderr[-3000:]
         folder = case / "estimates/aid_convoys"
@@ -171,8 +171,8 @@ def test_a_claim_that_makes_the_log_density_infinite_is_named_before_sampling():
     import dataclasses
 
     from conftest import ROOT
-    from reportedly.design import build_design
-    from reportedly.fit import sample
+    from reportedly.model.design import build_design
+    from reportedly.fitting.sampling import sample
 
     case = load_case(ROOT / "tests/cases/aid_convoys")
     design = build_design(case)

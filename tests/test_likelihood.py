@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reportedly.intervals import printed_interval, rounding_step
-from reportedly.likelihood import interval_logp, interval_logp_and_slopes
+from reportedly.model.intervals import printed_interval, rounding_step
+from reportedly.model.likelihood import interval_logp, interval_logp_and_slopes
 
 T2 = stats.t(df=2)
 
@@ -73,7 +73,7 @@ def test_printed_interval(value, rule, expected):
 
 @pytest.mark.parametrize(("value", "figures"), [(9_000_000, 1), (28_000, 2), (481, 3), (200, 1), (160, 2), (12.5, 3)])
 def test_significant_figures(value, figures):
-    from reportedly.intervals import significant_figures
+    from reportedly.model.intervals import significant_figures
 
     assert significant_figures(value) == figures
 
@@ -81,7 +81,7 @@ def test_significant_figures(value, figures):
 @pytest.mark.parametrize("rule", ["rounding", "lower", "lower_stepped", "upper", "upper_stepped", "exact"])
 @pytest.mark.parametrize("estimate", [0.37, 20.0, 481.3, 9.2e6])
 def test_simulated_printed_figures_contain_the_estimate(rule, estimate):
-    from reportedly.intervals import printed_bounds
+    from reportedly.model.intervals import printed_bounds
 
     lower, upper = printed_bounds(estimate, rule, 2)
     assert 0 <= lower <= estimate <= upper

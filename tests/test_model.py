@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from reportedly.case import load_case
-from reportedly.design import build_design
-from reportedly.model import build_model
+from reportedly.inputs.case import load_case
+from reportedly.model.design import build_design
+from reportedly.model.builder import build_model
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, window_totals
 
 
@@ -146,7 +146,7 @@ def test_a_flow_runs_between_its_onset_and_end_with_smooth_edges():
 
 def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
     """`flow_op` computes in the model what `timeaxis.running_share` and the trend give in numpy."""
-    from reportedly.flow_op import NO_END, NO_ONSET, latent_flows
+    from reportedly.model.flow_op import NO_END, NO_ONSET, latent_flows
 
     rng = np.random.default_rng(0)
     log_level, smoothness, steps = np.log([900.0, 40.0]), np.array([0.3, 0.1]), rng.standard_normal((2, 24))
@@ -165,8 +165,8 @@ def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
 @pytest.mark.parametrize("operation", ["flows", "claims"])
 def test_the_model_operations_gradients_match_finite_differences(shipped, operation):
     """Each fused operation's hand-written gradient against central differences of its own values."""
-    from reportedly.claim_op import CLAIM_INPUTS, claims_logp, claims_logp_pullback
-    from reportedly.flow_op import NO_ONSET, latent_flows, latent_flows_pullback
+    from reportedly.model.claim_op import CLAIM_INPUTS, claims_logp, claims_logp_pullback
+    from reportedly.model.flow_op import NO_ONSET, latent_flows, latent_flows_pullback
 
     _, design, _ = shipped
     rng = np.random.default_rng(1)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from conftest import edit
-from reportedly.cli import main
-from reportedly.report import number
+from reportedly.cli.main import main
+from reportedly.results.render import number
 
 pytestmark = pytest.mark.slow
 

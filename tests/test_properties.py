@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from reportedly.claims import load_evidence
+from reportedly.inputs.claims import load_evidence
 from reportedly.errors import InputError
 
 CLAIMS_FILE = "000_31607b5f6cd77ebe.yaml"

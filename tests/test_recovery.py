@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from reportedly.case import load_case
-from reportedly.design import build_design
-from reportedly.fit import sample
-from reportedly.model import build_model
-from reportedly.posterior import Estimates
-from reportedly.simulate import draw_truth, simulate_design
+from reportedly.inputs.case import load_case
+from reportedly.model.design import build_design
+from reportedly.fitting.sampling import sample
+from reportedly.model.builder import build_model
+from reportedly.results.estimates import Estimates
+from reportedly.model.simulate import draw_truth, simulate_design
 from reportedly.timeaxis import window_totals
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from conftest import edit
-from reportedly.case import load_case
-from reportedly.cli import main
-from reportedly.stress import SHAPES
+from reportedly.inputs.case import load_case
+from reportedly.cli.main import main
+from reportedly.validation.stress import SHAPES
 
 pytestmark = pytest.mark.slow
 CASE = Path(__file__).parent / "cases" / "aid_convoys"
@@ -114,7 +114,7 @@ def test_estimate_as_of_a_day_uses_only_what_was_reported_by_then(fitted, capsys
     code = main(["--root", str(fitted), "estimate", NAME, "--as-of", "2025-06-30", "--quiet"])
     assert code == 0, capsys.readouterr().err
     folder = fitted / "estimates" / f"{NAME}-as-of-2025-06-30"
-    from reportedly.posterior import load_estimates
+    from reportedly.results.estimates import load_estimates
 
     est = load_estimates(folder)
     assert est.attrs["as_of"] == "2025-06-30" and est.attrs["latest_report"] == "2025-06-20"
@@ -146,12 +146,12 @@ def test_pointwise_log_likelihood_is_the_models(fitted):
     import pymc as pm
     import xarray as xr
 
-    from reportedly.case import load_case
-    from reportedly.compiled import compile_design
-    from reportedly.design import build_design
-    from reportedly.fit import posterior_of, sample_compiled
-    from reportedly.influence import claim_log_likelihood
-    from reportedly.model import build_model
+    from reportedly.inputs.case import load_case
+    from reportedly.fitting.compile_cache import compile_design
+    from reportedly.model.design import build_design
+    from reportedly.fitting.sampling import posterior_of, sample_compiled
+    from reportedly.results.influence import claim_log_likelihood
+    from reportedly.model.builder import build_model
 
     case = load_case(fitted)
     design = build_design(case)
@@ -169,10 +169,10 @@ def test_explain_agrees_with_refits_without_each_claim(fitted, capsys):
     import numpy as np
     import pandas as pd
 
-    from reportedly.case import load_case
-    from reportedly.influence import QUANTILES, influence_table, loo_weights
-    from reportedly.posterior import load_estimates
-    from reportedly.validation import make_refitter
+    from reportedly.inputs.case import load_case
+    from reportedly.results.influence import QUANTILES, influence_table, loo_weights
+    from reportedly.results.estimates import load_estimates
+    from reportedly.validation.refit import make_refitter
 
     assert main(["--root", str(fitted), "explain", NAME, "--json"]) == 0
     table = pd.DataFrame(json.loads(capsys.readouterr().out))
@@ -223,7 +223,7 @@ def test_local_workers_start_while_another_cluster_holds_the_dashboard_port():
     """Two `check` runs at once (or a check beside the tests): the second cluster's dashboard takes any free port."""
     import socket
 
-    from reportedly.sweep import cluster
+    from reportedly.validation.sweep import cluster
 
     with socket.socket() as held:
         held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

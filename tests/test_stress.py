@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from reportedly.stress import SHAPES, shaped_flow
+from reportedly.validation.stress import SHAPES, shaped_flow
 
 FLOW = np.r_[np.zeros(4), 1e-3, 2.0, np.full(20, 100.0)]   # a tail before it starts in month 5 (partly), then 100 a month
 

@@ -1,0 +1,5 @@
+"""The command line."""
+
+from reportedly.cli.main import main
+
+__all__ = ["main"]

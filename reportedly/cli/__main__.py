@@ -1,0 +1,5 @@
+import sys
+
+from reportedly.cli import main
+
+sys.exit(main())

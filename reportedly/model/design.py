@@ -1,0 +1,145 @@
+"""The used claims as arrays the model consumes: which quantity, which window, which source, which interval."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from reportedly.inputs.case import Case
+from reportedly.model.intervals import LOG_INFINITY, claim_interval, significant_figures
+from reportedly.inputs.schema import ClaimKind
+
+RATINGS = ("A", "B", "C", "D", "E", "F")
+
+
+@dataclass(frozen=True)
+class Design:
+    """One row per used claim; the coordinates the model's dims take their labels from."""
+
+    claim_ids: list[str]
+    quantities: list[str]          # flows then links: rows of the monthly flow matrix
+    ratios: list[str]
+    sources: list[str]
+    source_rating: np.ndarray      # (source,) index into RATINGS
+    quantity_index: np.ndarray     # (claim,) row of the flow matrix (window claims)
+    ratio_index: np.ndarray        # (claim,) index into ratios (conversion claims)
+    is_conversion: np.ndarray      # (claim,) bool
+    k0: np.ndarray
+    f0: np.ndarray
+    k1: np.ndarray
+    f1: np.ndarray
+    source_index: np.ndarray       # (claim,)
+    log_lower: np.ndarray
+    log_upper: np.ndarray
+    log_value: np.ndarray          # log of the printed figure (or the interval's centre)
+    rule: list[str]                # how each claim's wording was read (spec [qualifiers]; conversions: rounding)
+    significant_figures: np.ndarray  # precision of each printed figure
+    weight: np.ndarray             # (claim,) 1 for a claim, 0 for a spare row of a padded design
+
+    def padded(self, claims: int, sources: int) -> Design:
+        """The same claims with spare rows up to `claims` and spare sources up to `sources`: spare claims weigh
+        nothing, spare sources have no claim. A model compiled for the padded sizes fits any design that fits."""
+        extra, extra_sources = claims - len(self.claim_ids), sources - len(self.sources)
+        if extra < 0 or extra_sources < 0:
+            raise ValueError(f"{len(self.claim_ids)} claims from {len(self.sources)} sources do not fit "
+                             f"{claims} claims from {sources} sources")
+
+        def pad(values: np.ndarray, n: int, fill=0) -> np.ndarray:
+            return np.concatenate([np.asarray(values), np.full(n, fill, dtype=np.asarray(values).dtype)])
+
+        return dataclasses.replace(
+            self,
+            claim_ids=self.claim_ids + [f"{SPARE}{i}" for i in range(extra)],
+            sources=self.sources + [f"{SPARE}{i}" for i in range(extra_sources)],
+            source_rating=pad(self.source_rating, extra_sources),
+            **{name: pad(getattr(self, name), extra) for name in CLAIM_DATA if name not in ("log_lower", "log_upper")},
+            log_lower=pad(self.log_lower, extra, -LOG_INFINITY), log_upper=pad(self.log_upper, extra, LOG_INFINITY),
+            log_value=pad(self.log_value, extra),
+            rule=self.rule + ["rounding"] * extra,
+            significant_figures=pad(self.significant_figures, extra, 1),
+        )
+
+    def without(self, claims: list[str]) -> Design:
+        """The design with `claims` left out (and any source left without a claim)."""
+        keep = np.array([c not in claims for c in self.claim_ids], dtype=bool)
+        sources = [s for i, s in enumerate(self.sources) if np.any(keep & (self.source_index == i))]
+        return dataclasses.replace(
+            self,
+            claim_ids=[c for c, k in zip(self.claim_ids, keep) if k],
+            sources=sources,
+            source_rating=np.array([self.source_rating[self.sources.index(s)] for s in sources], dtype=int),
+            **{name: getattr(self, name)[keep] for name in CLAIM_DATA if name != "source_index"},
+            source_index=np.array([sources.index(self.sources[i]) for i in self.source_index[keep]], dtype=int),
+            log_value=self.log_value[keep],
+            rule=[r for r, k in zip(self.rule, keep) if k],
+            significant_figures=self.significant_figures[keep],
+        )
+
+
+# The claims' arrays the model takes as data when compiled once for many designs; then sources' ratings.
+CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "source_index",
+              "log_lower", "log_upper", "weight")
+SOURCE_DATA = ("source_rating",)
+DESIGN_DATA = CLAIM_DATA + SOURCE_DATA
+# Label of a spare claim or source in a padded design (no claim id or source key starts with a space).
+SPARE = " spare "
+
+
+def padded_size(n: int, block: int) -> int:
+    """Room for `n` rows and at least half a block more, in whole blocks: small edits keep the size."""
+    return block * int(np.ceil((n + block / 2) / block))
+
+
+def log_bounds(lower: float, upper: float) -> tuple[float, float]:
+    """Interval bounds on the log scale, with LOG_INFINITY standing in for 0 and infinity."""
+    if lower <= 0:
+        log_upper = np.log(upper)
+        return log_upper - LOG_INFINITY, log_upper
+    log_lower = np.log(lower)
+    return log_lower, (np.log(upper) if np.isfinite(upper) else log_lower + LOG_INFINITY)
+
+
+def build_design(case: Case) -> Design:
+    spec, axis = case.spec, case.axis
+    claims = case.evidence.used
+    by_id = {c.id: c for c in case.evidence.claims}
+    quantities, ratios = spec.quantities, list(spec.ratios)
+    # Only origins of used claims have an error scale to learn; any other is predicted as a new source of its rating.
+    sources = sorted({c.origin for c in claims})
+    rows, rules, figures = [], [], []
+    for c in claims:
+        conversion = c.kind == ClaimKind.conversion
+        lower, upper = claim_interval(c, spec.qualifiers, by_id.get(c.basis) if c.basis else None)
+        log_lower, log_upper = log_bounds(lower, upper)
+        k0, f0, k1, f1 = (0, 0.0, 0, 0.0) if conversion else axis.window(c.window.start, c.window.end)
+        value = c.value if c.value is not None else np.sqrt(c.low * c.high)
+        figures.append(significant_figures(value))
+        if conversion:
+            value = value / by_id[c.basis].value
+        rules.append("rounding" if conversion else spec.qualifiers[c.qualifier])
+        rows.append((
+            0 if conversion else quantities.index(c.quantity),
+            ratios.index(c.quantity) if conversion else 0,
+            conversion, k0, f0, k1, f1, sources.index(c.origin), log_lower, log_upper, np.log(value),
+        ))
+    columns = list(zip(*rows)) if rows else [[]] * 11
+    as_int = lambda col: np.asarray(col, dtype=int)  # noqa: E731
+    as_float = lambda col: np.asarray(col, dtype=float)  # noqa: E731
+    return Design(
+        claim_ids=[c.id for c in claims],
+        quantities=quantities,
+        ratios=ratios,
+        sources=sources,
+        source_rating=np.array([RATINGS.index(case.evidence.sources[s].rating) for s in sources], dtype=int),
+        quantity_index=as_int(columns[0]),
+        ratio_index=as_int(columns[1]),
+        is_conversion=np.asarray(columns[2], dtype=bool),
+        k0=as_int(columns[3]), f0=as_float(columns[4]), k1=as_int(columns[5]), f1=as_float(columns[6]),
+        source_index=as_int(columns[7]),
+        log_lower=as_float(columns[8]), log_upper=as_float(columns[9]), log_value=as_float(columns[10]),
+        rule=rules,
+        significant_figures=as_int(figures),
+        weight=np.ones(len(claims)),
+    )

@@ -1,0 +1,193 @@
+"""The monthly flows from the model's latent pieces, as one PyTensor operation with its gradient.
+
+For flow f and month m (the maths of `model`'s docstring):
+
+    walk_fm   = cumsum_m(smoothness_f * step_fm), centred over the months
+    trend_fm  = exp(log_level_f + walk_fm)
+    share_fm  = max(0, 1 + spread_f * z_fm) for a flow with a spread, else 1
+    flow_fm   = trend_fm * share_fm * running_share(m, onset_f, end_f)
+    flow_lm   = flow_{base(l) m} * realised_{ratio(l)}        for each link l, after the flows
+
+in one pass over the flows' months and its gradient in one pass back: the same graph in PyTensor's own
+operations passed over the months some twenty times per gradient. An onset of NO_ONSET or an end of NO_END
+leaves a flow running from before the axis or to after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import math
+import numba
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.op import Op
+from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
+
+from reportedly.timeaxis import EDGE_MONTHS
+
+NO_ONSET, NO_END = -1e3, 1e6
+# Inputs after the latent pieces: which flows have a spread and how wide, which flow and ratio each link takes.
+SHAPE_INPUTS = 4
+
+
+@numba.njit(cache=True)
+def _edge(x):
+    """The integral up to x of the smoothstep over EDGE_MONTHS (as `timeaxis.running_share`), and the step itself."""
+    u = min(max(x / EDGE_MONTHS + 0.5, 0.0), 1.0)
+    return (EDGE_MONTHS * (u ** 4 * (u * (u - 3) + 2.5) + max(x / EDGE_MONTHS - 0.5, 0.0)),
+            u * u * u * (u * (6 * u - 15) + 10))
+
+
+@numba.njit(cache=True)
+def _step(x):
+    """A month's share after an edge x months before the month starts, and its derivative in x."""
+    (to_start, at_start), (to_end, at_end) = _edge(x), _edge(x + 1)
+    return to_end - to_start, at_end - at_start
+
+
+@numba.njit(cache=True)
+def _active(m, onset, end):
+    """The share of month m between a flow's onset and end, and its derivatives in the onset and in the end."""
+    started, d_started = (1.0, 0.0) if onset <= NO_ONSET else _step(m - onset)
+    running, d_running = (1.0, 0.0) if end >= NO_END else _step(end - m - 1)
+    return started * running, -d_started * running, started * d_running
+
+
+@numba.njit(cache=True)
+def _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd):
+    """The trend (flow, month) and each month's share of it."""
+    flows, months = step_z.shape
+    trend = np.empty((flows, months))
+    share = np.ones((flows, months))
+    for f in range(flows):
+        walk, total = 0.0, 0.0
+        for m in range(months):
+            walk += smoothness[f] * step_z[f, m]
+            trend[f, m] = walk
+            total += walk
+        centre = log_level[f] - total / months
+        for m in range(months):
+            trend[f, m] = math.exp(trend[f, m] + centre)
+    for s in range(spread_rows.shape[0]):
+        for m in range(months):
+            share[spread_rows[s], m] = max(0.0, 1.0 + spread_sd[s] * share_z[s, m])
+    return trend, share
+
+
+@numba.njit(cache=True)
+def latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd, link_base,
+                 link_ratio):
+    """The flows then the links, (quantity, month) (see the module's docstring)."""
+    flows, months = step_z.shape
+    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd)
+    out = np.empty((flows + link_base.shape[0], months))
+    for f in range(flows):
+        for m in range(months):
+            out[f, m] = trend[f, m] * share[f, m] * _active(m, onset[f], end[f])[0]
+    for j in range(link_base.shape[0]):
+        for m in range(months):
+            out[flows + j, m] = out[link_base[j], m] * realised[link_ratio[j]]
+    return out
+
+
+@numba.njit(cache=True)
+def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows,
+                          spread_sd, link_base, link_ratio):
+    """The gradient of sum(cotangent * latent_flows) in the log levels, smoothness, steps, onsets, ends, shares and
+    realised ratios."""
+    flows, months = step_z.shape
+    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd)
+    d_flow = cotangent[:flows].copy()
+    d_realised = np.zeros(realised.shape[0])
+    for j in range(link_base.shape[0]):
+        base, ratio = link_base[j], link_ratio[j]
+        for m in range(months):
+            d_realised[ratio] += cotangent[flows + j, m] * trend[base, m] * share[base, m] * _active(m, onset[base], end[base])[0]
+            d_flow[base, m] += cotangent[flows + j, m] * realised[ratio]
+    d_log_level, d_smoothness = np.zeros(flows), np.zeros(flows)
+    d_step, d_onset, d_end = np.zeros((flows, months)), np.zeros(flows), np.zeros(flows)
+    d_share = np.zeros((flows, months))
+    d_walk = np.empty(months)
+    for f in range(flows):
+        mean = 0.0
+        for m in range(months):
+            active, d_active_onset, d_active_end = _active(m, onset[f], end[f])
+            g = d_flow[f, m] * trend[f, m]
+            d_share[f, m] = g * active
+            d_onset[f] += g * share[f, m] * d_active_onset
+            d_end[f] += g * share[f, m] * d_active_end
+            d_walk[m] = g * share[f, m] * active   # d log trend
+            d_log_level[f] += d_walk[m]
+            mean += d_walk[m]
+        mean /= months
+        behind = 0.0
+        for m in range(months - 1, -1, -1):   # the walk at m sums every step up to m: back from the last month
+            behind += d_walk[m] - mean
+            d_step[f, m] = smoothness[f] * behind
+            d_smoothness[f] += step_z[f, m] * behind
+    d_share_z = np.zeros(share_z.shape)
+    for s in range(spread_rows.shape[0]):
+        for m in range(months):
+            if 1.0 + spread_sd[s] * share_z[s, m] > 0:
+                d_share_z[s, m] = d_share[spread_rows[s], m] * spread_sd[s]
+    return d_log_level, d_smoothness, d_step, d_onset, d_end, d_share_z, d_realised
+
+
+class LatentFlowsPullback(Op):
+    """The gradient of `LatentFlows`: cotangent first, then the same inputs."""
+
+    __props__ = ()
+
+    def make_node(self, cotangent, *inputs):
+        inputs = [pt.as_tensor_variable(x) for x in (cotangent, *inputs)]
+        return Apply(self, inputs, [x.type() for x in inputs[1:-SHAPE_INPUTS]])
+
+    def perform(self, node, inputs, outputs):
+        for out, value in zip(outputs, latent_flows_pullback(*inputs)):
+            out[0] = value
+
+
+class LatentFlows(Op):
+    """latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd, link_base,
+    link_ratio) -> (flows then links, month)."""
+
+    __props__ = ()
+
+    def make_node(self, log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd,
+                  link_base, link_ratio):
+        latent = [pt.cast(pt.as_tensor_variable(x), "float64") for x in
+                  (log_level, smoothness, step_z, onset, end, share_z, realised)]
+        shape = [pt.as_tensor_variable(x if isinstance(x, Variable) else np.asarray(x, dtype=dtype))
+                 for x, dtype in ((spread_rows, "int64"), (spread_sd, "float64"), (link_base, "int64"),
+                                  (link_ratio, "int64"))]
+        return Apply(self, [*latent, *shape], [pt.dmatrix()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = latent_flows(*inputs)
+
+    def pullback(self, inputs, outputs, cotangents):
+        return [*LatentFlowsPullback()(cotangents[0], *inputs), *(DisconnectedType()() for _ in range(SHAPE_INPUTS))]
+
+    def connection_pattern(self, node):
+        return [[True]] * (len(node.inputs) - SHAPE_INPUTS) + [[False]] * SHAPE_INPUTS
+
+
+# PyTensor caches compiled graphs by their operations' keys: the kernels' source (and the edges) versions them.
+_VERSION = int(hashlib.sha256((inspect.getsource(inspect.getmodule(latent_flows)) + repr(EDGE_MONTHS)).encode())
+               .hexdigest()[:12], 16)
+
+
+@register_funcify_default_op_cache_key(LatentFlows)
+def _numba_latent_flows(op, node, **kwargs):
+    return latent_flows, _VERSION
+
+
+@register_funcify_default_op_cache_key(LatentFlowsPullback)
+def _numba_latent_flows_pullback(op, node, **kwargs):
+    return latent_flows_pullback, _VERSION
+
+
+flows_of = LatentFlows()

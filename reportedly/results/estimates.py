@@ -1,0 +1,221 @@
+"""Read saved estimates and answer questions from them: numpy and xarray only, no PyMC, fast.
+
+Draws keep their (chain, draw) dimensions; quantiles pool them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from reportedly.errors import ReportedlyError, did_you_mean
+from reportedly.model.intervals import source_estimates
+from reportedly.inputs.spec import Headline, ModelSpec
+from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
+
+POSTERIOR_FILE = "posterior.nc"
+# In figures/: a hash of everything the figures show, written when `estimate` draws them, so that a refit
+# drawing the same posterior copies them instead of drawing them again.
+FIGURES_KEY = ".drawn-from"
+# Libraries whose versions a saved fit records.
+RECORDED_LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray")
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """A saved fit: posterior draws and what they came from."""
+
+    posterior: xr.Dataset      # dims (chain, draw, ...)
+    attrs: dict
+    spec: ModelSpec
+    forecast_horizon: dt.date | None = None   # overrides the model file's [time] horizon
+
+    @property
+    def axis(self) -> MonthAxis:
+        return MonthAxis(self.spec.time.start, self.spec.time.end)
+
+    @property
+    def latest_report(self) -> dt.date:
+        return dt.date.fromisoformat(self.attrs["latest_report"])
+
+    @property
+    def converged(self) -> bool:
+        return bool(json.loads(self.attrs["diagnostics"])["passed"])
+
+    @property
+    def horizon(self) -> dt.date:
+        """The last day a query may reach: the override, the model file's [time] horizon, or a year past the axis."""
+        explicit = self.forecast_horizon or self.spec.time.horizon
+        if explicit:
+            return explicit
+        last = self.axis.last_day
+        return dt.date(last.year + 1, last.month, calendar.monthrange(last.year + 1, last.month)[1])
+
+    def forecast_from(self, end: dt.date | None) -> dt.date | None:
+        """The latest report, if a window ending on `end` reaches past it (its total is then partly a forecast)."""
+        return self.latest_report if end is not None and end > self.latest_report else None
+
+    def window_total(self, quantity: str, start: dt.date | None, end: dt.date) -> np.ndarray:
+        """Posterior draws of the total of `quantity` over start..end (inclusive).
+
+        Past the time axis the flow goes on under the model's own dynamics (see `forecast_flow`), up to the
+        horizon. A window that begins before the axis is answered when every draw puts the flow's onset inside it.
+        """
+        quantities = list(self.posterior["quantity"].values)
+        if quantity not in quantities:
+            raise ReportedlyError(f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
+                                  f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})")
+        if start is not None and end < start:
+            raise ReportedlyError(f"the window ends ({end}) before it starts ({start}); swap --from and --to")
+        if end > self.horizon:
+            raise ReportedlyError(f"{end} is past the forecast horizon ({self.horizon}); pass --horizon {end} (or later), "
+                                  f"or set [time] horizon in models/{self.spec.case.name}.toml")
+        if start is not None and start < self.axis.start:
+            self._check_nothing_before_axis(quantity, start)
+            start = None
+        axis = MonthAxis(self.axis.first, max(end, self.axis.last_day))
+        try:
+            k0, f0, k1, f1 = axis.window(start, end)
+        except OutsideAxis as exc:
+            raise ReportedlyError(f"{exc}; {exc.fix(self.spec.case.name)}") from None
+        return window_totals(self.forecast_flow(quantity, len(axis.months) - len(self.axis.months)), k0, f0, k1, f1)
+
+    def forecast_flow(self, quantity: str, months: int) -> np.ndarray:
+        """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.
+
+        The log trend goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's;
+        a month's flow is the trend times its share (max(0, 1 + spread x N(0, 1)) for a flow with a spread), between
+        the flow's onset and its end. The steps are drawn with a seed fixed by the fit, so a query gives the same answer every time.
+        """
+        flow = self.posterior["flow"].sel(quantity=quantity).values
+        if months == 0:
+            return flow
+        if "last_trend" not in self.posterior:
+            raise ReportedlyError("these estimates keep no trend to forecast from (an earlier version fitted them); "
+                                  f"run 'reportedly estimate {self.spec.case.name}' again")
+        link = self.spec.links.get(quantity)
+        base = self._base_flow(quantity)
+        last = self.posterior["last_trend"].sel(flow_quantity=base).values
+        smoothness = self.posterior["smoothness"].sel(flow_quantity=base).values
+        rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)])
+        steps = smoothness[..., None] * rng.standard_normal(smoothness.shape + (months,))
+        future = last[..., None] * np.exp(np.cumsum(steps, axis=-1))
+        spread = self.spec.flows[base].spread
+        if spread is not None:
+            future = future * np.maximum(1.0 + spread.sd * rng.standard_normal(future.shape), 0.0)
+        month = len(self.axis.months) + np.arange(months)
+        onset, end = self._onset(base), self._end(base)
+        future = future * running_share(month, None if onset is None else onset[..., None], None if end is None else end[..., None])
+        if link:
+            future = future * self.ratio(link.product[1])[..., None]
+        return np.concatenate([flow, future], axis=-1)
+
+    def _base_flow(self, quantity: str) -> str:
+        """The flow a quantity moves with: itself, or the flow of the link it is."""
+        link = self.spec.links.get(quantity)
+        return link.product[0] if link else quantity
+
+    def _onset(self, flow: str) -> np.ndarray | None:
+        """Draws of a flow's onset, in months since the axis start; None for a flow without one."""
+        if self.spec.flows[flow].onset is None:
+            return None
+        return self.posterior["onset"].sel(onset_quantity=flow).values
+
+    def _end(self, flow: str) -> np.ndarray | None:
+        """Draws of when a flow stops, in months since the axis start; None for a flow that runs on."""
+        if self.spec.flows[flow].duration is None:
+            return None
+        return self.posterior["end"].sel(end_quantity=flow).values
+
+    def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
+        base = self._base_flow(quantity)
+        onset = self._onset(base)
+        if onset is None or (onset - EDGE_MONTHS / 2).min() < 0:
+            raise ReportedlyError(
+                f"{start} is before the time axis starts ({self.axis.start}) and the {base} flow may have run before it; "
+                f"{OutsideAxis(start, self.axis).fix(self.spec.case.name)}")
+
+    def ratio(self, name: str, which: str = "realised") -> np.ndarray:
+        return self.posterior[which].sel(ratio=name).values
+
+    def draws_of(self, quantity: str, start: dt.date | None = None, end: dt.date | None = None) -> np.ndarray:
+        """Draws of a ratio, or of a flow's total over a window (default: cumulative to the latest report)."""
+        if quantity in self.spec.ratios:
+            return self.ratio(quantity)
+        return self.window_total(quantity, start, end or self.latest_report)
+
+    def headline_end(self, headline: Headline) -> dt.date | None:
+        """A headline's last day, with 'latest_report' resolved."""
+        return self.latest_report if headline.end == "latest_report" else headline.end
+
+    def headline_draws(self) -> xr.Dataset:
+        """Draws (chain, draw) of every headline figure in the model file."""
+        return xr.Dataset({h.name: (("chain", "draw"), self.draws_of(h.quantity, h.start, self.headline_end(h)))
+                           for h in self.spec.headlines})
+
+    def report_draws(self, truth: np.ndarray, source: str | None = None, rating: str | None = None,
+                     rng: np.random.Generator | None = None) -> np.ndarray:
+        """Posterior predictive of what a source would print about `truth`, draw by draw: a source of the fit with
+        its learned error scale and bias, or a new source with Admiralty `rating` (its own registry rating if named)."""
+        rng = rng or np.random.default_rng(0)
+        if source is not None and source in self.posterior["source"].values:
+            sigma = self.posterior["sigma"].sel(source=source).values
+            bias = self.posterior["bias"].sel(source=source).values
+            return source_estimates(truth, bias, sigma, rng)
+        rating = rating or json.loads(self.attrs["source_ratings"])[source]
+        errors = self.spec.errors
+        scale = self.posterior["rating_scale"].sel(rating=rating).values
+        sigma = scale * np.exp(errors.source_spread * rng.standard_normal(scale.shape))
+        bias = errors.bias_sd * rng.standard_normal(scale.shape)
+        return source_estimates(truth, bias, sigma, rng)
+
+
+def quantiles(draws: np.ndarray) -> dict[str, float]:
+    values = np.quantile(draws, QUANTILES)
+    return {str(q): float(v) for q, v in zip(QUANTILES, values)}
+
+
+def load_estimates(folder: Path) -> Estimates:
+    """Open estimates/<case>/posterior.nc."""
+    path = folder / POSTERIOR_FILE
+    if not path.exists():
+        raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            posterior = ds.load()
+    except (OSError, ValueError) as exc:
+        raise ReportedlyError(f"cannot read {path}: {exc}") from None
+    attrs = dict(posterior.attrs)
+    spec = ModelSpec.model_validate(tomllib.loads(attrs["spec"]))
+    return Estimates(posterior=posterior, attrs=attrs, spec=spec)
+
+
+def staleness(estimates: Estimates, current: dict[str, str]) -> list[str]:
+    """What changed since the fit, comparing fingerprints (claims and model file)."""
+    messages = []
+    if estimates.attrs.get("claims_hash") != current["claims_hash"]:
+        messages.append("the claims (seeds/) changed since these estimates were fitted")
+    if estimates.attrs.get("spec_hash") != current["spec_hash"]:
+        messages.append("the model file changed since these estimates were fitted")
+    return messages
+
+
+def stale_validation(folder: Path, current: dict[str, str]) -> str | None:
+    """A warning when validation.md beside the estimates was run on other claims or another model file."""
+    path = folder / "validation.json"
+    try:
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if all(stamp.get(key) == value for key, value in current.items()):
+        return None
+    return (f"{folder / 'validation.md'} was run on other claims or another model file than the current ones; "
+            f"re-run 'reportedly check {folder.name}' to validate these")
