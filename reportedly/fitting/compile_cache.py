@@ -376,12 +376,17 @@ def _write_layout(key: str, layout: Layout) -> None:
 def nutpie_module():
     """nutpie, imported without importing ArviZ, which it imports at start-up but needs only to convert a trace
     (`wait_for` converts it instead): until something asks ArviZ for a name, "arviz" is a stand-in that imports
-    the real package then and hands over to it, which spares a fit over a second of start-up."""
+    the real package then and hands over to it, which spares a fit over a second of start-up. Its module
+    attributes (__file__, __spec__, ...) are the real package's, so that tools that look over every module do not
+    import it by looking."""
     if "arviz" not in sys.modules and (found := importlib.util.find_spec("arviz")) is not None:
         stand_in = types.ModuleType("arviz")
-        stand_in.__spec__ = found
+        stand_in.__spec__, stand_in.__file__ = found, found.origin
+        stand_in.__path__ = list(found.submodule_search_locations or [])
 
         def __getattr__(name: str):
+            if name.startswith("__"):
+                raise AttributeError(name)
             if sys.modules.get("arviz") is stand_in:
                 del sys.modules["arviz"]
             return getattr(importlib.import_module("arviz"), name)
