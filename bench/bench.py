@@ -33,8 +33,9 @@ import pymc as pm
 from pathlib import Path
 from reportedly.inputs.case import load_case
 from reportedly.model.design import build_design
-from reportedly.workflows.estimate import kept, reported_quantities
-from reportedly.fitting.sampling import diagnose
+from reportedly.results.estimates import kept
+from reportedly.workflows.estimate import reported_quantities
+from reportedly.fitting.gate import diagnose
 from reportedly.model.builder import build_model
 from reportedly.results.estimates import Estimates
 case = load_case(Path(sys.argv[1]))
@@ -66,10 +67,10 @@ def estimate_runs(case_dir: Path, runs: int, cold: bool) -> list[dict]:
     results = []
     warm_cache = Path(tempfile.mkdtemp(prefix="bench-warm-"))
     if not cold:
-        run([PYTHON, "-m", "reportedly.cli.main", "--root", str(case_dir), "estimate", "--quiet"], cache_env(warm_cache))
+        run([PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet"], cache_env(warm_cache))
     for _ in range(runs):
         cache = Path(tempfile.mkdtemp(prefix="bench-cold-")) if cold else warm_cache
-        wall, done = run([PYTHON, "-m", "reportedly.cli.main", "--root", str(case_dir), "estimate", "--quiet", "--verbose"],
+        wall, done = run([PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet", "--verbose"],
                          cache_env(cache))
         timings = json.loads(re.search(r"^timings (\{.*\})$", done.stderr, re.M).group(1))
         results.append({"wall_seconds": wall, **timings,
@@ -87,7 +88,7 @@ def edited_runs(case_dir: Path, runs: int) -> list[dict]:
     edited = Path(tempfile.mkdtemp(prefix="bench-edited-")) / "case"
     shutil.copytree(case_dir, edited)
     cache = Path(tempfile.mkdtemp(prefix="bench-edit-"))
-    command = [PYTHON, "-m", "reportedly.cli.main", "--root", str(edited), "estimate", "--quiet", "--verbose"]
+    command = [PYTHON, "-m", "reportedly.cli", "--root", str(edited), "estimate", "--quiet", "--verbose"]
     run(command, cache_env(cache))
     claims_file = sorted((edited / "seeds" / "claims").glob("*.yaml"))[0]
     results = []
@@ -119,7 +120,7 @@ def benchmark(runs: int) -> dict:
     out["estimate_warm"] = median_of(estimate_runs(case_dir, runs, cold=False))
     out["estimate_cold"] = median_of(estimate_runs(case_dir, runs, cold=True))
     out["estimate_edited"] = median_of(edited_runs(case_dir, runs))
-    cli = [PYTHON, "-m", "reportedly.cli.main", "--root", str(case_dir)]
+    cli = [PYTHON, "-m", "reportedly.cli", "--root", str(case_dir)]
     out["summary_seconds"] = timed_command([*cli, "summary"], runs)
     out["query_seconds"] = timed_command([*cli, "query", CASE, "shells", "--from", "2024-01-01", "--to", "2024-12-31",
                                           "--rating", "B"], runs)

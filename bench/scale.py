@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from reportedly.model.design import RATINGS, Design
-from reportedly.fitting.sampling import diagnose, sample
+from reportedly.inputs.schema import RATINGS
+from reportedly.model.design import Design
+from reportedly.fitting.gate import diagnose
+from reportedly.fitting.sampling import sample
 from reportedly.model.builder import build_model
 from reportedly.results.estimates import Estimates
 from reportedly.model.simulate import draw_truth, simulate_design

@@ -15,8 +15,10 @@ from pathlib import Path
 from reportedly.inputs.case import load_case
 from reportedly.fitting.compile_cache import compile_design
 from reportedly.model.design import build_design
-from reportedly.workflows.estimate import kept, reported_quantities
-from reportedly.fitting.sampling import Diagnostics, diagnose, next_try, posterior_of, sample_compiled
+from reportedly.results.estimates import kept
+from reportedly.workflows.estimate import reported_quantities
+from reportedly.fitting.gate import Diagnostics, diagnose, next_try
+from reportedly.fitting.sampling import posterior_of, sample_compiled
 from reportedly.results.estimates import Estimates
 
 

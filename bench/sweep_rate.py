@@ -7,7 +7,8 @@ from pathlib import Path
 
 from reportedly.inputs.case import load_case
 from reportedly.validation.sweep import cluster
-from reportedly.validation.refit import make_refitter, run_sbc
+from reportedly.validation.calibration import run_sbc
+from reportedly.validation.refit import make_refitter
 
 
 def sweep_rates(root: Path, workers=(0, 1, 2), sims: int = 24) -> list[dict]:

@@ -61,11 +61,12 @@ print("diagnostics:", "passed" if result.diagnostics.passed else result.diagnost
 print(f"compiled in {result.timings.compile_seconds:.0f} s, sampled in {result.timings.sampling_seconds:.0f} s")'''),
     ("md", "## Headline figures\n\nMedians with 50% and 90% credible intervals (equal-tailed)."),
     ("code", '''\
+from reportedly.results import store
 from reportedly.results.estimates import load_estimates
 from reportedly.results.render import number
 from reportedly.results.tables import headline_table
 
-est = load_estimates(case.estimates_dir)
+est = load_estimates(store.folder(case))
 headlines = headline_table(est)
 headlines[["label", "window", "median", "q25", "q75", "q05", "q95"]]'''),
     ("md", "### In plain words"),
@@ -85,15 +86,15 @@ display(Markdown("\\n".join(lines)))'''),
 
 Cumulative totals with 50% and 90% bands; each claim at its date (arrows: "more than" / "as many as";
 hollow: not used)."""),
-    ("code", 'display(Image(filename=str(case.estimates_dir / "figures" / "cumulative.png")))'),
-    ("code", 'display(Image(filename=str(case.estimates_dir / "figures" / "rounds_per_container.png")))'),
+    ("code", 'display(Image(filename=str(store.folder(case) / "figures" / "cumulative.png")))'),
+    ("code", 'display(Image(filename=str(store.folder(case) / "figures" / "rounds_per_container.png")))'),
     ("md", """\
 ## How each claim sits with the fit
 
 What each claim's source would print given the fitted truth. A small tail probability means the claim is
 hard to reconcile with the rest of the evidence."""),
     ("code", '''\
-fit = pd.read_csv(case.estimates_dir / "claims_fit.csv")
+fit = pd.read_csv(store.folder(case) / "claims_fit.csv")
 fit.sort_values("p_tail")[["id", "used", "printed", "pred_q05", "pred_median", "pred_q95", "p_tail"]].head(12)'''),
 ]
 
@@ -105,17 +106,18 @@ Which sources and claims drive which estimate, what the model learned about each
 and what changes if you distrust a source. Reads the estimates written by `01_estimates.ipynb`."""),
     ("code", SETUP),
     ("code", '''\
+from reportedly.results import store
 from reportedly.results.estimates import load_estimates
 from reportedly.results.tables import headline_table, source_table
 
-est = load_estimates(case.estimates_dir)
+est = load_estimates(store.folder(case))
 source_table(est)[["source", "rating", "claims_used", "prior_median", "sigma_median", "sigma_q05", "sigma_q95"]]'''),
     ("md", """\
 ## Learned reliability against the rating
 
 Grey: the error scale the Admiralty letter implies before seeing the data. Blue: what the data say. With
 one to eight claims a source, the data move the scales little: ratings matter."""),
-    ("code", 'display(Image(filename=str(case.estimates_dir / "figures" / "sources.png")))'),
+    ("code", 'display(Image(filename=str(store.folder(case) / "figures" / "sources.png")))'),
     ("md", """\
 ## Which claim drives which estimate
 
@@ -149,7 +151,7 @@ Refit with one source's rating lowered to D ("not usually reliable"), and see ho
     ("code", '''\
 import dataclasses
 
-from reportedly.model.design import RATINGS
+from reportedly.inputs.schema import RATINGS
 
 DISTRUSTED = "msmt"
 ratings = refitter.design.source_rating.copy()
@@ -160,7 +162,7 @@ pd.DataFrame({"as rated": baseline, f"{DISTRUSTED} rated D": distrusted["median"
               "change %": (100 * (distrusted["median"] / baseline - 1)).round(0)})'''),
     ("md", "## Other readings of the evidence\n\nThe sensitivity analysis of `reportedly check`: medians under each variant."),
     ("code", '''\
-from reportedly.validation.refit import sensitivity
+from reportedly.validation.sensitivity import sensitivity
 
 table = sensitivity(refitter, seed=1)
 table.pivot(index="variant", columns="name", values="median").round(0)'''),
@@ -198,7 +200,8 @@ you to decide."""),
     ("code", '''\
 import datetime as dt
 
-from reportedly.inputs.extract import draft_claims, named_sources, propose
+from reportedly.inputs.drafts import draft_claims, named_sources
+from reportedly.inputs.extract import propose
 
 text = (scratch / "seeds" / "articles" / article).read_text(encoding="utf-8")
 published = dt.date(2025, 7, 30)
@@ -230,11 +233,12 @@ The model's time axis ends in July 2025, so a claim up to 30 July fits inside it
 to the latest report, which the new article moves from 13 to 30 July."""),
     ("code", '''\
 from reportedly.workflows.estimate import run_estimate
+from reportedly.results import store
 from reportedly.results.estimates import load_estimates
 from reportedly.results.tables import headline_table
 
 result = run_estimate(after, allow_unconverged=FAST)
-old = headline_table(load_estimates(before.estimates_dir)).set_index("name")
+old = headline_table(load_estimates(store.folder(before))).set_index("name")
 new = headline_table(result.estimates).set_index("name")
 pd.DataFrame({"before": old["median"], "after": new["median"], "90% before": old["q95"] - old["q05"],
               "90% after": new["q95"] - new["q05"]}).round(0)'''),

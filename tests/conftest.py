@@ -29,7 +29,7 @@ def edit(path: Path, old: str, new: str) -> None:
 @pytest.fixture(scope="session")
 def fitted_case(tmp_path_factory) -> Path:
     """The shipped case fitted once per session with its own settings, in a private folder."""
-    from reportedly.cli.main import main
+    from reportedly.cli import main
 
     root = copy_case(tmp_path_factory.mktemp("fitted"))
     assert main(["--root", str(root), "estimate", "--quiet"]) == 0

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, edit
 from reportedly.inputs.case import load_case
 from reportedly.inputs.claims import load_evidence, relay_differences
-from reportedly.cli.main import main
+from reportedly.cli import main
 from reportedly.errors import InputError
 
 CLAIMS = Path("seeds/claims")

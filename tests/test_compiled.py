@@ -10,6 +10,7 @@ import pytest
 
 from conftest import ROOT
 from reportedly.fitting import compile_cache as cache
+from reportedly.fitting import nutpie_adapter as adapter
 from reportedly.inputs.case import load_case
 from reportedly.model.design import build_design
 from reportedly.model.builder import build_model
@@ -38,7 +39,7 @@ def test_cached_model_matches_the_pymc_model(shipped):
     spec, design = shipped
     compiled = cache.compile_design(spec, design)
     point = compiled.initial_point_func(3)
-    logp, grad = cache.logp_at(compiled, point)
+    logp, grad = adapter.logp_at(compiled, point)
     assert logp == pytest.approx(reference_logp(build_model(spec, padded_like(compiled, design)), compiled, point), rel=1e-9)
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
     assert len(compiled.coords["claim"]) > len(design.claim_ids) and len(compiled.coords["source"]) > len(design.sources)
@@ -57,7 +58,7 @@ def test_spare_rows_change_nothing_but_the_spare_sources_prior(shipped):
     values = {name: point[where][:len(design.sources)] if name in ("source_z", "bias_z") else point[where].reshape(shape)
               for name, where, shape in zip(*compiled.shape_info) if name in model.initial_point()}
     expected = float(reference(values)) + sum(stats.norm.logpdf(z).sum() for z in spare)
-    assert cache.logp_at(compiled, point)[0] == pytest.approx(expected, rel=1e-9)
+    assert adapter.logp_at(compiled, point)[0] == pytest.approx(expected, rel=1e-9)
 
 
 def test_edited_claims_reuse_the_compiled_model(shipped):
@@ -74,8 +75,8 @@ def test_edited_claims_reuse_the_compiled_model(shipped):
         refitted = cache.with_design(compiled, edited)
         point = compiled.initial_point_func(5)
         expected = reference_logp(build_model(spec, padded_like(compiled, edited)), refitted, point)
-        assert cache.logp_at(refitted, point)[0] == pytest.approx(expected, rel=1e-9)
-        assert cache.logp_at(refitted, point)[0] != pytest.approx(cache.logp_at(compiled, point)[0], rel=1e-6)
+        assert adapter.logp_at(refitted, point)[0] == pytest.approx(expected, rel=1e-9)
+        assert adapter.logp_at(refitted, point)[0] != pytest.approx(adapter.logp_at(compiled, point)[0], rel=1e-6)
 
 
 def test_a_second_process_loads_the_model_without_building_it(shipped):
@@ -115,24 +116,47 @@ def test_a_layout_whose_callbacks_are_gone_is_compiled_again(shipped):
     path.write_text(json.dumps({**layout, "logp_key": "not-in-the-cache", "expand_key": "nor-this"}))
     again = cache.compile_design(spec, design)
     point = good.initial_point_func(1)
-    assert cache.logp_at(again, point)[0] == pytest.approx(cache.logp_at(good, point)[0], rel=1e-12)
+    assert adapter.logp_at(again, point)[0] == pytest.approx(adapter.logp_at(good, point)[0], rel=1e-12)
     assert json.loads(path.read_text())["logp_key"] == layout["logp_key"]  # the entry is repaired
 
 
-def test_the_private_nutpie_functions_the_cache_calls_are_checked(monkeypatch):
+def test_what_the_adapter_takes_from_nutpie_and_pytensor_is_there_in_the_pinned_versions(shipped):
+    """The pinned libraries have every private function, field and format the adapter uses, in the shapes it expects:
+    this fails when an upgrade changes them (and the package would then take nutpie's public path)."""
+    assert adapter.private_path_works()
+    spec, design = shipped
+    compiled = cache.compile_design(spec, design)
+    run = adapter.run(compiled, spec.sampler.model_copy(update={"draws": 20, "tune": 20, "chains": 2}), 1, False)
+    assert run.public is None
+    posterior, stats = run.draws(None)
+    assert posterior["flow"][0] == ("chain", "draw", "quantity", "month") and posterior["flow"][1].shape[:2] == (2, 20)
+    assert not any(name.endswith("__") for name in posterior) and set(adapter.STATS) <= set(stats)
+
+
+@pytest.mark.parametrize("change", ["arguments", "function", "field", "cache"])
+def test_a_change_in_their_insides_is_caught(monkeypatch, change):
+    import pytensor.link.numba.cache as pytensor_cache
     from nutpie import compile_pymc as nutpie_pymc
 
-    assert cache.private_api_available(), "the pinned nutpie has them"
-    monkeypatch.setattr(nutpie_pymc, "_make_functions", lambda model, mode: None)
-    assert not cache.private_api_available()
-    monkeypatch.delattr(nutpie_pymc, "_prepare_dims_and_coords")
-    assert not cache.private_api_available()
+    match change:
+        case "arguments":
+            monkeypatch.setattr(nutpie_pymc, "_make_functions", lambda model, mode: None)
+        case "function":
+            monkeypatch.delattr(nutpie_pymc, "_prepare_dims_and_coords")
+        case "field":   # as though nutpie renamed a field of its compiled model
+            monkeypatch.setattr(adapter, "COMPILED_MODEL_FIELDS", adapter.COMPILED_MODEL_FIELDS | {"_renamed"})
+        case "cache":
+            monkeypatch.delattr(pytensor_cache, "CACHED_SRC_FUNCTIONS")
+    assert not adapter.private_path_works()
 
 
-def test_without_them_nutpies_public_path_compiles_the_model(shipped, monkeypatch, caplog):
+def test_without_them_nutpies_public_path_compiles_and_samples(shipped, monkeypatch, caplog):
     spec, design = shipped
-    monkeypatch.setattr(cache, "private_api_available", lambda: False)
+    monkeypatch.setattr(adapter, "private_path_works", lambda: False)
     compiled = cache.compile_design(spec, design)
-    assert "compiling with nutpie's public path, without the cache" in caplog.text
-    logp, grad = cache.logp_at(compiled, compiled.initial_point_func(3))
+    assert "using nutpie's public path" in caplog.text
+    logp, grad = adapter.logp_at(compiled, compiled.initial_point_func(3)) if not compiled.shared_var_keys else (0.0, [0.0])
     assert np.isfinite(logp) and np.all(np.isfinite(grad))
+    run = adapter.run(compiled, spec.sampler.model_copy(update={"draws": 20, "tune": 20, "chains": 2}), 1, False)
+    posterior, stats = run.draws(10)
+    assert run.public is not None and posterior["flow"][1].shape[:2] == (2, 10) and "diverging" in stats

@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from conftest import ROOT, edit
-from reportedly.cli.main import main
+from reportedly.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def test_estimate_writes_self_describing_files(fitted_case):
 
 
 def test_summary_reads_saved_estimates_without_pymc(fitted_case):
-    code = ("import sys; from reportedly.cli.main import main; "
+    code = ("import sys; from reportedly.cli import main; "
             f"code = main(['--root', {str(fitted_case)!r}, 'summary']); "
             "assert 'pymc' not in sys.modules, 'summary imported pymc'; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -118,7 +118,7 @@ def test_a_fit_that_fails_the_gate_is_sampled_again_with_smaller_steps_then_more
     """After divergences, once with a target acceptance halfway to 1; after slow mixing alone, once with twice
     the draws; then no more."""
     from reportedly.inputs.case import load_case
-    from reportedly.fitting.sampling import Diagnostics, next_try
+    from reportedly.fitting.gate import Diagnostics, next_try
 
     first = load_case(ROOT).spec.sampler
     diverged = Diagnostics(3, {"shells_2024": 1.002}, {"shells_2024": 2000.0})

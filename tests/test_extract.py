@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from reportedly.cli.main import main
+from reportedly.cli import main
 from reportedly.inputs.extract import propose
 from reportedly.inputs.spec import load_spec
 

@@ -14,10 +14,11 @@ import xarray as xr
 
 from conftest import edit
 from reportedly.inputs.case import load_case
-from reportedly.cli.main import main
+from reportedly.cli import main
 from reportedly.errors import ReportedlyError
 from reportedly.workflows.estimate import write_estimates
-from reportedly.results.estimates import FIGURES_KEY, load_estimates
+from reportedly.results import store
+from reportedly.results.estimates import load_estimates
 
 pytestmark = pytest.mark.slow
 FOLDER = "estimates/dprk_russia"
@@ -39,7 +40,7 @@ def snapshot(root):
 
 def test_killed_estimate_leaves_previous_estimates_intact(fitted_copy):
     before = snapshot(fitted_copy)
-    run = subprocess.Popen([sys.executable, "-m", "reportedly.cli.main", "--root", str(fitted_copy), "estimate", "--quiet"],
+    run = subprocess.Popen([sys.executable, "-m", "reportedly.cli", "--root", str(fitted_copy), "estimate", "--quiet"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(3)  # loading the compiled model, or sampling
     assert run.poll() is None, "the run ended before it could be killed"
@@ -53,19 +54,19 @@ def test_killed_estimate_leaves_previous_estimates_intact(fitted_copy):
 
 def test_next_write_recovers_from_a_run_killed_mid_swap(fitted_copy):
     case = load_case(fitted_copy)
-    est = load_estimates(case.estimates_dir)
+    est = load_estimates(store.folder(case))
     # What a kill between the two renames of the swap leaves: the previous set parked, a staging folder abandoned.
-    os.replace(case.estimates_dir, fitted_copy / "estimates/.dprk_russia.old")
+    os.replace(store.folder(case), fitted_copy / "estimates/.dprk_russia.old")
     (fitted_copy / "estimates/.dprk_russia.staging.x1").mkdir()
     (fitted_copy / "estimates/.dprk_russia.staging.x1/posterior.nc").write_bytes(b"half")
-    write_estimates(case.estimates_dir, est, case)
+    write_estimates(store.folder(case), est, case)
     assert sorted(p.name for p in (fitted_copy / "estimates").iterdir()) == ["dprk_russia"]
-    assert load_estimates(case.estimates_dir).attrs["claims_hash"] == est.attrs["claims_hash"]
+    assert load_estimates(store.folder(case)).attrs["claims_hash"] == est.attrs["claims_hash"]
 
 
 def test_full_disk_gives_a_clear_error_and_keeps_previous_estimates(fitted_copy, monkeypatch):
     case = load_case(fitted_copy)
-    est = load_estimates(case.estimates_dir)
+    est = load_estimates(store.folder(case))
     before = snapshot(fitted_copy)
 
     def disk_full(*args, **kwargs):
@@ -73,18 +74,18 @@ def test_full_disk_gives_a_clear_error_and_keeps_previous_estimates(fitted_copy,
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", disk_full)
     with pytest.raises(ReportedlyError, match="No space left on device; the previous estimates are unchanged"):
-        write_estimates(case.estimates_dir, est, case)
+        write_estimates(store.folder(case), est, case)
     assert snapshot(fitted_copy) == before
     assert [p.name for p in (fitted_copy / "estimates").iterdir()] == ["dprk_russia"]
 
 
 def test_unwritable_estimates_location_gives_a_clear_error(fitted_copy):
     case = load_case(fitted_copy)
-    est = load_estimates(case.estimates_dir)
+    est = load_estimates(store.folder(case))
     shutil.rmtree(fitted_copy / "estimates")
     (fitted_copy / "estimates").write_text("not a folder")
     with pytest.raises(ReportedlyError, match="cannot write estimates under"):
-        write_estimates(case.estimates_dir, est, case)
+        write_estimates(store.folder(case), est, case)
     assert (fitted_copy / "estimates").read_text() == "not a folder"
 
 
@@ -136,12 +137,12 @@ def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loa
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={caches}", "NUMBA_CACHE_DIR": str(caches / "numba")}
     summaries, figures = [], []
     for seed in ("5", "5", "6"):
-        done = subprocess.run([sys.executable, "-m", "reportedly.cli.main", "--root", str(case), "estimate", "--quiet",
+        done = subprocess.run([sys.executable, "-m", "reportedly.cli", "--root", str(case), "estimate", "--quiet",
                                "--allow-unconverged", "--seed", seed], capture_output=True, text=True, env=env, check=False)
         assert done.returncode in (0, 1), done.stderr[-3000:]
         folder = case / "estimates/aid_convoys"
         summaries.append(((folder / "summary.csv").read_bytes(), load_estimates(folder)))
-        figures.append(((folder / "figures" / FIGURES_KEY).read_text(), (folder / "figures/cumulative.png").stat().st_mtime_ns))
+        figures.append(((folder / "figures" / store.FIGURES_KEY).read_text(), (folder / "figures/cumulative.png").stat().st_mtime_ns))
     assert summaries[0][0] == summaries[1][0]
     assert summaries[0][0] != summaries[2][0]
     assert figures[0] == figures[1], "the same posterior's figures are copied"

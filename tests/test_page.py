@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import edit
-from reportedly.cli.main import main
+from reportedly.cli import main
 from reportedly.results.render import number
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import edit
 from reportedly.inputs.case import load_case
-from reportedly.cli.main import main
+from reportedly.cli import main
 from reportedly.validation.stress import SHAPES
 
 pytestmark = pytest.mark.slow

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from conftest import copy_case
-from reportedly.cli.main import main
-from reportedly.validation.refit import sbc_coverage
+from reportedly.cli import main
+from reportedly.validation.calibration import sbc_coverage
 
 pytestmark = pytest.mark.slow
 SIMS = 24

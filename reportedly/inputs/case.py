@@ -30,10 +30,6 @@ class Case:
     def axis(self) -> MonthAxis:
         return MonthAxis(self.spec.time.start, self.spec.time.end)
 
-    @property
-    def estimates_dir(self) -> Path:
-        return self.root / "estimates" / (self.name if self.as_of is None else f"{self.name}-as-of-{self.as_of}")
-
     def known_by(self, day: dt.date) -> Case:
         """The case as it stood on `day`: only the claims reported by then. Its estimates are kept apart
         (estimates/<case>-as-of-<day>/)."""

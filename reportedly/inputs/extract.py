@@ -10,13 +10,13 @@ counts a transfer or a plan, the basis of a conversion) is left marked for the a
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from reportedly.inputs.quotes import figure_spans
 from reportedly.inputs.spec import ModelSpec
+from reportedly.inputs.time_phrases import MONTH, Window, nearest_window
 
 QUALIFIERS = [  # the phrase just before a figure, and the qualifier it prints
     (r"approximately|around|about|some|roughly|an estimated|nearly|almost|close to", "approximately"),
@@ -32,19 +32,9 @@ VAGUE = [  # figures printed as words of magnitude: how they are read, always ma
 ]
 PLAN = re.compile(r"\b(?:plans?|planning|planned|will send|to be sent|may be sent|expected to|intends?)\b", re.I)
 CONVERSION = re.compile(r"\bconverted\b|\bwhen convert|\bif (?:those|the|these) \w+ (?:carried|were)\b", re.I)
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTH = "(?:" + "|".join(MONTHS) + ")"
 PART_OF = re.compile(r"\s*(?:in|of|for|at|from|to)\b", re.I)   # '198 in construction': part of a figure before
 NOW = re.compile(r"\b(?:now|currently|current)\b", re.I)
 NOT_A_COUNT = re.compile(r"^\s*(?:-?\s*(?:mm|millimet|inch|-inch|km|kilomet|percent|per cent|year|month|day|week)|,\s*\d{4})", re.I)
-
-
-@dataclass(frozen=True)
-class Window:
-    kind: str                     # "period" or "cumulative"
-    start: dt.date | None
-    end: dt.date
-    phrase: str | None            # the words it was read from; None when none was found
 
 
 @dataclass(frozen=True)
@@ -180,74 +170,6 @@ def quantity_before(before: str, after: str, words: dict[str, str]) -> str | Non
     return next((q for q in reversed(named) if q), None)
 
 
-def nearest_window(clause: str, start: int, end: int, report_date: dt.date) -> Window:
-    """The window of the time expression nearest the figure in its clause; cumulative to the date if none."""
-    candidates = []
-    for at, stop, window in time_expressions(clause, report_date):
-        distance = start - stop if stop <= start else at - end if at >= end else 0
-        candidates.append((distance, window))
-    if not candidates:
-        return Window("cumulative", None, report_date, None)
-    return min(candidates, key=lambda c: c[0])[1]
-
-
-def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window]]:
-    """Every time expression of the clause with the window it names (a longer expression wins over its parts)."""
-    found: list[tuple[int, int, Window]] = []
-
-    def add(match: re.Match, kind: str, start: dt.date | None, end: dt.date) -> None:
-        if any(a <= match.start() < b or match.start() <= a < match.end() for a, b, _ in found):
-            return
-        found.append((match.start(), match.end(), Window(kind, start, min(end, today) if kind == "cumulative" else end,
-                                                         match.group().strip())))
-
-    def year_of(text: str | None) -> int:
-        if text is None or "this year" in text:
-            return today.year
-        return today.year - 1 if "last year" in text else int(text)
-
-    for m in re.finditer(rf"\bbetween (?:(early|mid-|late) ?)?({MONTH})(?: (\d{{4}}))? and (mid-|early |late )?({MONTH}) (\d{{4}})", clause, re.I):
-        y2 = int(m[6])
-        y1 = int(m[3]) if m[3] else y2
-        add(m, "period", _month_start(y1, m[2], m[1]), _month_end(y2, m[5], m[4]))
-    for m in re.finditer(rf"\bsince (?:(early|mid-|late) ?)?(?:({MONTH}) )?(\d{{4}})", clause, re.I):
-        month = m[2] or ("october" if (m[1] or "").startswith("late") else "july" if m[1] else "january")
-        add(m, "cumulative", _month_start(int(m[3]), month, m[1] if m[2] else None), today)
-    year = r"(\d{4}|this year|last year)"
-    for m in re.finditer(rf"\b(?:in )?the (first|second) half of {year}", clause, re.I):
-        y = year_of(m[2].lower())
-        add(m, "period", dt.date(y, 1 if m[1].lower() == "first" else 7, 1), dt.date(y, 6 if m[1].lower() == "first" else 12, 30 if m[1].lower() == "first" else 31))
-    for m in re.finditer(rf"\b(?:in )?(?:the )?(early|late|end of)(?: months of)? {year}", clause, re.I):
-        y = year_of(m[2].lower())
-        late = m[1].lower() != "early"
-        add(m, "period", dt.date(y, 10 if late else 1, 1), dt.date(y, 12 if late else 3, 31))
-    for m in re.finditer(rf"\b(?:in|during) ({MONTH}) (?:or|and) ({MONTH})(?: (\d{{4}}))?", clause, re.I):
-        y = int(m[3]) if m[3] else today.year
-        add(m, "period", _month_start(y, m[1]), _month_end(y, m[2]))
-    for m in re.finditer(rf"\b(?:in|during) ({MONTH}),? (\d{{4}})", clause, re.I):
-        add(m, "period", _month_start(int(m[2]), m[1]), _month_end(int(m[2]), m[1]))
-    for m in re.finditer(r"\b(?:over|in|during) the (?:past|last) (year|twelve months|12 months)", clause, re.I):
-        add(m, "period", today.replace(year=today.year - 1), today)
-    for m in re.finditer(r"\b(?:in )?(\d{4})(?: alone)?\b|\blast year\b|\bthis year\b", clause, re.I):
-        text = m.group().lower()
-        y = year_of(m[1] if m[1] else text)
-        if not 1900 <= y <= today.year:
-            continue
-        add(m, "period", dt.date(y, 1, 1), today if y == today.year else dt.date(y, 12, 31))
-    return found
-
-
-def _month_start(year: int, month: str, part: str | None = None) -> dt.date:
-    day = 15 if part and part.lower().startswith("mid") else 1
-    return dt.date(year, MONTHS[month.lower()], day)
-
-
-def _month_end(year: int, month: str, part: str | None = None) -> dt.date:
-    m = MONTHS[month.lower()]
-    day = 15 if part and part.strip().lower().startswith("mid") else calendar.monthrange(year, m)[1]
-    return dt.date(year, m, day)
-
-
 def _is_day_of_month(clause: str, start: int) -> bool:
     return re.search(rf"\b{MONTH}\.? *$", clause[:start], re.I) is not None
 
@@ -262,58 +184,3 @@ def _figure_text(clause: str, start: int, end: int) -> str:
     return (clause[before.start() if before else start:end]).strip()
 
 
-def named_sources(text: str, sources: dict) -> list[str]:
-    """The registry's sources the text names: by key, by three words of the name in a row ('Defense
-    Intelligence Agency'), or by the initials of the name ('MSMT')."""
-    found = []
-    for key, source in sources.items():
-        words = re.findall(r"[A-Za-z]+", source.name)
-        initials = "".join(word[0] for word in words if word[0].isupper())
-        names = [key.replace("_", " "), *(" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2)))]
-        if any(re.search(rf"\b{re.escape(n)}\b", text, re.I) for n in names) or (
-                len(initials) >= 3 and re.search(rf"\b{initials}\b", text)):
-            found.append(key)
-    return found
-
-
-def draft_claims(article: str, report_date: dt.date, proposals: list[Proposal], candidates: list[str]) -> str:
-    """A claims file (YAML) of the proposals, for the analyst to confirm: `origin` (and a conversion's `basis`)
-    are left empty, so `reportedly claims --check` refuses the file until they are set."""
-    import yaml
-
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", article.rsplit(".", 1)[0]).strip("-") or "article"
-    claims = []
-    for i, p in enumerate(proposals, start=1):
-        claim = {"id": f"{stem}-{i}", "assessment": f"{stem}-{i}", "quote": p.quote, "quantity": p.quantity,
-                 "kind": p.kind}
-        claim |= {"low": p.low, "high": p.high} if p.qualifier == "range" else {"value": _number(p.value)}
-        window = {"kind": p.window.kind, **({"start": p.window.start} if p.window.start else {}), "end": p.window.end}
-        claim |= {"qualifier": p.qualifier, "window": window, "origin": ""}
-        if p.kind == "conversion":
-            claim["basis"] = ""
-        if p.kind in ("plan", "share"):
-            claim |= {"use": False, "reason": f"A {p.kind}, not a transfer: the model cannot use it as evidence."}
-        read = f"read from '{p.figure}'" + (f" and '{p.window.phrase}'" if p.window.phrase else "")
-        claim["notes"] = "; ".join(["Proposed by reportedly extract, " + read, *p.to_check])
-        claims.append(claim)
-    header = (f"# Draft claims proposed by `reportedly extract` from {article}. For each: confirm the quote, figure,\n"
-              "# qualifier, quantity and window against the article; set `origin` (a key of sources.yaml"
-              + (f"; the article names {', '.join(candidates)}" if candidates else "") + ");\n"
-              "# set `relay` to the outlets that carried it; delete what is not a claim. Then: reportedly claims --check\n")
-    body = {"article": article, "report_date": report_date, "relay": [], "claims": claims}
-    return header + yaml.dump(body, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=10_000,
-                              default_flow_style=None)
-
-
-def _dumper():
-    import yaml
-
-    class Dumper(yaml.SafeDumper):
-        def ignore_aliases(self, data) -> bool:  # write every date out, never as an anchor and alias
-            return True
-
-    return Dumper
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Rating = Literal["A", "B", "C", "D", "E", "F"]
+RATINGS: tuple[str, ...] = get_args(Rating)
+"""The NATO Admiralty reliability letters, most reliable first."""
 # A printed count above this is a typo, not a figure (a trillion of anything a source counts).
 LARGEST_COUNT = 1e12
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from reportedly.errors import InputError, Problem, problems_from_validation
-from reportedly.inputs.schema import Frozen, Qualifier, Rating
+from reportedly.inputs.schema import RATINGS, Frozen, Qualifier, Rating
 
 IntervalRule = Literal["rounding", "lower", "lower_stepped", "upper", "upper_stepped", "exact", "interval"]
 
@@ -101,7 +101,7 @@ class ErrorSpec(Frozen):
 
     @model_validator(mode="after")
     def _all_letters(self) -> ErrorSpec:
-        missing = sorted(set("ABCDEF") - set(self.ratings))
+        missing = sorted(set(RATINGS) - set(self.ratings))
         if missing:
             raise ValueError(f"ratings needs every letter A-F; missing {', '.join(missing)}")
         return self

@@ -37,7 +37,8 @@ import pytensor.tensor as pt
 from pymc.distributions.dist_math import normal_lccdf, normal_lcdf
 
 from reportedly.model.claim_op import CLAIM_INPUTS, claims_log_likelihood
-from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, RATINGS, Design
+from reportedly.inputs.schema import RATINGS
+from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design
 from reportedly.model.flow_op import NO_END, NO_ONSET, flows_of
 from reportedly.inputs.spec import ModelSpec
 from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS, MonthAxis

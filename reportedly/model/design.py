@@ -8,10 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportedly.inputs.case import Case
-from reportedly.model.intervals import LOG_INFINITY, claim_interval, significant_figures
-from reportedly.inputs.schema import ClaimKind
+from reportedly.model.intervals import LOG_INFINITY, claim_interval, claim_rule, significant_figures
+from reportedly.inputs.schema import RATINGS, ClaimKind
 
-RATINGS = ("A", "B", "C", "D", "E", "F")
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Design:
     log_lower: np.ndarray
     log_upper: np.ndarray
     log_value: np.ndarray          # log of the printed figure (or the interval's centre)
-    rule: list[str]                # how each claim's wording was read (spec [qualifiers]; conversions: rounding)
+    rule: list[str]                # how each claim's wording was read (intervals.claim_rule)
     significant_figures: np.ndarray  # precision of each printed figure
     weight: np.ndarray             # (claim,) 1 for a claim, 0 for a spare row of a padded design
 
@@ -118,7 +117,7 @@ def build_design(case: Case) -> Design:
         figures.append(significant_figures(value))
         if conversion:
             value = value / by_id[c.basis].value
-        rules.append("rounding" if conversion else spec.qualifiers[c.qualifier])
+        rules.append(claim_rule(c, spec.qualifiers))
         rows.append((
             0 if conversion else quantities.index(c.quantity),
             ratios.index(c.quantity) if conversion else 0,

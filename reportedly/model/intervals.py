@@ -59,32 +59,33 @@ def claim_interval(claim: Claim, rules: dict[Qualifier, IntervalRule], basis: Cl
     read as rounded whatever its qualifier (the basis and the conversion share the qualifier, which
     cancels in the ratio), divided by the printed figure of its basis.
     """
+    rule = claim_rule(claim, rules)
     if claim.kind == ClaimKind.conversion:
         assert basis is not None and basis.value is not None and claim.value is not None
-        lo, hi = printed_interval(claim.value, "rounding")
+        lo, hi = printed_interval(claim.value, rule)
         return lo / basis.value, hi / basis.value
-    return printed_interval(claim.value or 0.0, rules[claim.qualifier], claim.low, claim.high)
+    return printed_interval(claim.value or 0.0, rule, claim.low, claim.high)
 
 
-def printed_bounds(estimate: float, rule: str, figures: int) -> tuple[float, float]:
-    """What a source whose own estimate is `estimate` prints with `figures` significant figures, read back as an
-    interval under `rule`."""
-    step = 10.0 ** (math.floor(math.log10(estimate)) - figures + 1)
-    match rule:
-        case "rounding" | "exact" | "interval":
-            printed = round(estimate / step) * step
-            return printed - step / 2, printed + step / 2
-        case "lower":
-            return math.floor(estimate / step) * step, math.inf
-        case "lower_stepped":
-            printed = math.floor(estimate / step) * step
-            return printed, printed + step
-        case "upper":
-            return 0.0, math.ceil(estimate / step) * step
-        case "upper_stepped":
-            printed = math.ceil(estimate / step) * step
-            return printed - step, printed
-    raise ValueError(f"unknown rule {rule!r}")
+def claim_rule(claim: Claim, rules: dict[Qualifier, IntervalRule]) -> IntervalRule:
+    """How a claim's wording is read: its qualifier's rule, or rounding for a conversion (see `claim_interval`)."""
+    return "rounding" if claim.kind == ClaimKind.conversion else rules[claim.qualifier]
+
+
+def one_sided(rules: dict[Qualifier, IntervalRule]) -> dict[Qualifier, IntervalRule]:
+    """The same reading, with 'more than' anywhere above the figure and 'as many as' anywhere below it, rather than
+    within one rounding step of it."""
+    return {qualifier: rule.removesuffix("_stepped") for qualifier, rule in rules.items()}
+
+
+def printed_bounds(estimate: float, rule: IntervalRule, figures: int) -> tuple[float, float]:
+    """What a source whose own estimate is `estimate` prints with `figures` significant figures (rounded, or down for
+    'more than', or up for 'as many as'; an exact figure is a count to the unit), read back as the model reads a
+    printed figure under `rule`."""
+    exponent = 0 if rule == "exact" else math.floor(math.log10(estimate)) - figures + 1
+    rounded = {1: math.floor, -1: math.ceil, 0: round}[direction(rule)](estimate / 10.0 ** exponent)
+    printed = round(rounded * 10.0 ** exponent, max(0, -exponent))
+    return printed_interval(printed, "rounding" if rule == "interval" else rule)
 
 
 # A source that prints a figure for a window saw at least one unit in it: the truth a source estimates is the

@@ -16,17 +16,16 @@ import numpy as np
 import xarray as xr
 
 from reportedly.errors import ReportedlyError, did_you_mean
+from reportedly.results import store
 from reportedly.model.intervals import source_estimates
 from reportedly.inputs.spec import Headline, ModelSpec
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
 
-POSTERIOR_FILE = "posterior.nc"
-# In figures/: a hash of everything the figures show, written when `estimate` draws them, so that a refit
-# drawing the same posterior copies them instead of drawing them again.
-FIGURES_KEY = ".drawn-from"
+# Posterior variables kept in the saved file: what summaries, queries and plots need (and the trend's last month,
+# which forecasts go on from, see `kept`).
+KEPT = ("flow", "onset", "end", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias")
 # Libraries whose versions a saved fit records.
 RECORDED_LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray")
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 @dataclass(frozen=True)
@@ -178,14 +177,15 @@ class Estimates:
         return source_estimates(truth, bias, sigma, rng)
 
 
-def quantiles(draws: np.ndarray) -> dict[str, float]:
-    values = np.quantile(draws, QUANTILES)
-    return {str(q): float(v) for q, v in zip(QUANTILES, values)}
+def kept(posterior: xr.Dataset) -> xr.Dataset:
+    """The variables of a posterior that the saved file keeps (those of KEPT the model has, and `last_trend`)."""
+    return posterior[[name for name in KEPT if name in posterior]].assign(
+        last_trend=posterior["trend"].isel(month=-1, drop=True))
 
 
 def load_estimates(folder: Path) -> Estimates:
     """Open estimates/<case>/posterior.nc."""
-    path = folder / POSTERIOR_FILE
+    path = folder / store.POSTERIOR
     if not path.exists():
         raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first")
     try:
@@ -206,16 +206,3 @@ def staleness(estimates: Estimates, current: dict[str, str]) -> list[str]:
     if estimates.attrs.get("spec_hash") != current["spec_hash"]:
         messages.append("the model file changed since these estimates were fitted")
     return messages
-
-
-def stale_validation(folder: Path, current: dict[str, str]) -> str | None:
-    """A warning when validation.md beside the estimates was run on other claims or another model file."""
-    path = folder / "validation.json"
-    try:
-        stamp = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if all(stamp.get(key) == value for key, value in current.items()):
-        return None
-    return (f"{folder / 'validation.md'} was run on other claims or another model file than the current ones; "
-            f"re-run 'reportedly check {folder.name}' to validate these")

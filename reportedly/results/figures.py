@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -16,14 +14,17 @@ from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 from reportedly.errors import ReportedlyError  # noqa: E402
 from reportedly.files import atomic_write  # noqa: E402
-from reportedly.model.intervals import claim_interval, direction  # noqa: E402
-from reportedly.results.estimates import FIGURES_KEY, Estimates  # noqa: E402
-from reportedly.results.render import number  # noqa: E402
 from reportedly.inputs.schema import Claim, ClaimKind  # noqa: E402
+from reportedly.levels import LEVELS, QUANTILES, WIDEST, bounds, column, label, percent  # noqa: E402
+from reportedly.model.intervals import claim_interval, direction  # noqa: E402
+from reportedly.results import store  # noqa: E402
+from reportedly.results.estimates import Estimates  # noqa: E402
+from reportedly.results.psis import PARETO_K_GOOD  # noqa: E402
+from reportedly.results.render import number  # noqa: E402
 from reportedly.timeaxis import window_totals  # noqa: E402
 
 
-def _log_scale(ax, which: str) -> None:
+def log_scale(ax, which: str) -> None:
     """A log scale labelled in plain figures (1,000; 10 M), not powers of ten."""
     getattr(ax, f"set_{which}scale")("log")
     axis = getattr(ax, f"{which}axis")
@@ -34,6 +35,10 @@ def _log_scale(ax, which: str) -> None:
 def _colours(origins) -> dict[str, tuple]:
     cmap = plt.get_cmap("tab10")
     return {origin: cmap(i % 10) for i, origin in enumerate(sorted(set(origins)))}
+
+
+# Shades of the credible bands, the widest lightest.
+SHADES = ("0.85", "0.65")
 
 
 def cumulative_figure(est: Estimates, claims: list[Claim]):
@@ -59,10 +64,11 @@ def cumulative_figure(est: Estimates, claims: list[Claim]):
         flow = est.posterior["flow"].sel(quantity=quantity).values
         cumulative = np.concatenate([np.zeros(flow.shape[:-1] + (1,)), np.cumsum(flow, axis=-1)], axis=-1)
         flat = cumulative.reshape(-1, cumulative.shape[-1])
-        q05, q25, q50, q75, q95 = np.quantile(flat, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
-        ax.fill_between(months, q05, q95, color="0.85", label="90% interval")
-        ax.fill_between(months, q25, q75, color="0.65", label="50% interval")
-        ax.plot(months, q50, color="k", lw=1.2, label="median")
+        quantile = dict(zip(QUANTILES, np.quantile(flat, QUANTILES, axis=0)))
+        for level, shade in zip(LEVELS[::-1], SHADES):   # the widest band first, under the narrower
+            low, high = bounds(level)
+            ax.fill_between(months, quantile[low], quantile[high], color=shade, label=label(level))
+        ax.plot(months, quantile[0.5], color="k", lw=1.2, label="median")
         for c in claims:
             if c.quantity != quantity:
                 continue
@@ -86,8 +92,8 @@ def cumulative_figure(est: Estimates, claims: list[Claim]):
                 ax.plot(x, y, "v", **style)
             else:
                 ax.errorbar(x, y, yerr=[[y - (start + lower)], [(start + upper) - y]], fmt="o", capsize=3, **style)
-        _log_scale(ax, "y")
-        ax.set_ylim(bottom=max(np.quantile(flat[:, -1], 0.05) / 30, 1))
+        log_scale(ax, "y")
+        ax.set_ylim(bottom=max(np.quantile(flat[:, -1], bounds(WIDEST)[0]) / 30, 1))
         ax.set_ylabel(f"{quantity.replace('_', ' ')}, cumulative (log scale)")
         ax.grid(alpha=0.3)
     first = axes.ravel()[0]
@@ -95,7 +101,8 @@ def cumulative_figure(est: Estimates, claims: list[Claim]):
     handles += [plt.Line2D([], [], marker=m, ls="", color="0.3", label=text) for m, text in
                 (("^", "more than / at least"), ("v", "as many as / up to"), ("o", "rounded figure, with its interval"))]
     first.legend(handles=handles + first.get_legend_handles_labels()[0], loc="upper left", fontsize=7, ncol=2)
-    fig.suptitle(f"{est.spec.case.title}: cumulative totals (median, 50% and 90% intervals) and the claims\n"
+    fig.suptitle(f"{est.spec.case.title}: cumulative totals (median, {' and '.join(f'{percent(level)}%' for level in LEVELS)} "
+                 "intervals) and the claims\n"
                  "hollow: not used; a claim about a period is drawn at its end, as the median cumulative at its start "
                  "plus the printed figure", fontsize=10)
     fig.tight_layout()
@@ -110,9 +117,10 @@ def forest_figure(claims_fit: pd.DataFrame):
     scale = table["pred_median"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         table = table.assign(**{c: table[c] / np.where(scale == 0, np.nan, scale)
-                                for c in ("pred_q05", "pred_q25", "pred_q75", "pred_q95", "lower", "upper")})
-    ax.hlines(y, table["pred_q05"], table["pred_q95"], color="0.7", lw=2, label="predictive 90%")
-    ax.hlines(y, table["pred_q25"], table["pred_q75"], color="0.35", lw=4, label="predictive 50%")
+                                for c in (*(f"pred_{column(q)}" for q in QUANTILES if q != 0.5), "lower", "upper")})
+    for level, shade, width in zip(LEVELS[::-1], ("0.7", "0.35"), (2, 4)):
+        low, high = (f"pred_{column(q)}" for q in bounds(level))
+        ax.hlines(y, table[low], table[high], color=shade, lw=width, label=f"predictive {percent(level)}%")
     lower = np.maximum(table["lower"], 1e-3)
     upper = np.minimum(table["upper"], 1e3)
     colours = ["tab:blue" if used else "tab:orange" for used in table["used"]]
@@ -121,7 +129,7 @@ def forest_figure(claims_fit: pd.DataFrame):
     for row in np.flatnonzero(scale == 0):
         ax.text(1.2e-2, row, "the fit predicts none in this window", fontsize=7, va="center", color="tab:red")
     ax.set_yticks(y, [f"{i} ({p})" for i, p in zip(table["id"], table["printed"])], fontsize=7)
-    _log_scale(ax, "x")
+    log_scale(ax, "x")
     ax.set_xlim(1e-2, 1e2)
     ax.axvline(1, color="k", lw=0.6)
     ax.set_xlabel("relative to the predictive median (log scale)")
@@ -144,11 +152,11 @@ def sources_figure(est: Estimates):
         median = errors.ratings[ratings[s]].median
         ax.plot([median * np.exp(-1.645 * spread), median * np.exp(1.645 * spread)], [i + 0.15] * 2, color="0.6", lw=3)
         draws = est.posterior["sigma"].sel(source=s).values.ravel()
-        lo, mid, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+        lo, mid, hi = np.quantile(draws, [bounds(WIDEST)[0], 0.5, bounds(WIDEST)[1]])
         ax.plot([lo, hi], [i - 0.15] * 2, color="tab:blue", lw=3)
         ax.plot(mid, i - 0.15, "o", color="tab:blue")
     ax.set_yticks(range(len(sources)), [f"{s} ({ratings[s]})" for s in sources])
-    _log_scale(ax, "x")
+    log_scale(ax, "x")
     ax.set_xlabel("error scale σ on the log scale (0.15 ≈ typically 15% off)")
     ax.plot([], [], color="0.6", lw=3, label="prior from the rating")
     ax.plot([], [], color="tab:blue", lw=3, label="learned")
@@ -180,70 +188,6 @@ def ratio_figure(est: Estimates, claims: list[Claim], ratio: str):
     return fig
 
 
-def sbc_figure(validation: dict):
-    """Rank histograms of simulation-based calibration, one panel per headline."""
-    sbc = pd.DataFrame(validation["sbc"])
-    names = list(dict.fromkeys(sbc["headline"]))
-    cols = 4
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.4 * rows), squeeze=False)
-    for ax, name in zip(axes.ravel(), names):
-        ranks = sbc.loc[sbc["headline"] == name, "rank"]
-        ax.hist(ranks, bins=10, range=(0, 101), color="tab:blue", alpha=0.7)
-        ax.axhline(len(ranks) / 10, color="k", lw=0.8)
-        ax.set_title(name, fontsize=8)
-        ax.set_yticks([])
-    for ax in axes.ravel()[len(names):]:
-        ax.axis("off")
-    fig.suptitle(f"Simulation-based calibration: rank of the truth ({len(set(sbc['sim']))} simulations; flat is calibrated)")
-    fig.tight_layout()
-    return fig
-
-
-def as_of_figure(validation: dict):
-    """Each headline as fitted on each report date, on the claims reported by then (median, 50% and 90%)."""
-    table = pd.DataFrame(validation["rolling_headlines"])
-    table["as_of"] = pd.to_datetime(table["as_of"])
-    names = list(dict.fromkeys(table["name"]))
-    cols = 3
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 2.6 * rows), squeeze=False, sharex=True)
-    for ax, name in zip(axes.ravel(), names):
-        t = table[table["name"] == name]
-        ax.vlines(t["as_of"], t["q05"], t["q95"], color="tab:blue", lw=1, label="90%")
-        ax.vlines(t["as_of"], t["q25"], t["q75"], color="tab:blue", lw=4, label="50%")
-        ax.plot(t["as_of"], t["median"], "o", color="k", ms=3, label="median")
-        _log_scale(ax, "y")
-        low, high = ax.get_ylim()
-        if high / low < 10:  # no power of ten inside: label the minor ticks
-            ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: number(value)))
-        ax.set_title(textwrap.fill(t["label"].iloc[0], 60), fontsize=8)
-        ax.tick_params(labelsize=7, which="both")
-        ax.set_ylabel("log scale", fontsize=7)
-    for ax in axes.ravel()[len(names):]:
-        ax.axis("off")
-    axes.ravel()[0].legend(fontsize=7)
-    for ax in axes[-1]:
-        ax.tick_params(axis="x", labelrotation=30)
-    counts = ", ".join(f"{d:%d %b %Y}: {n}" for d, n in table.groupby("as_of")["claims"].first().items())
-    fig.suptitle(f"Headlines as they stood at each report date, fitted on the claims reported by then ({counts} claims)",
-                 fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def validation_figures(folder: Path) -> dict:
-    """The figures drawn from folder/validation.json, if `reportedly check` wrote one."""
-    validation = folder / "validation.json"
-    if not validation.exists():
-        return {}
-    data = json.loads(validation.read_text(encoding="utf-8"))
-    figures = {"sbc_ranks.png": lambda: sbc_figure(data)}
-    if data.get("rolling_headlines"):
-        figures["as_of.png"] = lambda: as_of_figure(data)
-    return figures
-
-
 def drivers_figure(influence: pd.DataFrame, labels: dict[str, str]):
     """For each headline, how far its median moves when each claim is dropped (bars), and the 90% interval then."""
     headlines = list(dict.fromkeys(influence["headline"]))
@@ -268,14 +212,15 @@ def drivers_figure(influence: pd.DataFrame, labels: dict[str, str]):
                       fontsize=7)
     for ax in axes.ravel()[len(headlines):]:
         ax.axis("off")
-    fig.suptitle("Which claim drives which headline (blue: importance sampling; orange: Pareto k > 0.7, approximate)")
+    fig.suptitle(f"Which claim drives which headline (blue: importance sampling; orange: Pareto k > {PARETO_K_GOOD}, "
+                 "approximate)")
     fig.tight_layout()
     return fig
 
 
-def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame,
-                  influence: pd.DataFrame | None = None) -> list[Path]:
-    """Draw every figure into folder/figures/, each file replaced atomically."""
+def estimate_figures(est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame,
+                     influence: pd.DataFrame | None = None) -> dict:
+    """The figures of a fit, by file name, each a function that draws it."""
     labels = {h.name: h.label for h in est.spec.headlines}
     figures = {
         "cumulative.png": lambda: cumulative_figure(est, claims),
@@ -285,17 +230,16 @@ def write_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit:
     }
     if influence is not None:
         figures["drivers.png"] = lambda: drivers_figure(influence, labels)
-    figures |= validation_figures(folder)
-    return save_figures(folder, figures)
+    return figures
 
 
 def save_figures(folder: Path, figures: dict) -> list[Path]:
     """Draw each figure into folder/figures/<name>, each file replaced atomically. The figures no longer
-    match what `estimate` drew, so its record of that is removed (see `FIGURES_KEY`)."""
-    out = folder / "figures"
+    match what `estimate` drew, so its record of that is removed (see `store.FIGURES_KEY`)."""
+    out = folder / store.FIGURES
     try:
         out.mkdir(exist_ok=True)
-        (out / FIGURES_KEY).unlink(missing_ok=True)
+        (out / store.FIGURES_KEY).unlink(missing_ok=True)
     except OSError as exc:
         raise ReportedlyError(f"cannot write figures to {out}: {exc.strerror or exc}") from None
     written = []

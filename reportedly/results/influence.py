@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from reportedly.levels import WIDEST, bounds
 from reportedly.model.design import Design
 from reportedly.model.intervals import estimated_truth
 from reportedly.model.likelihood import interval_logp
@@ -18,7 +19,8 @@ from reportedly.results.estimates import Estimates
 from reportedly.results.psis import PARETO_K_GOOD, psis_log_weights, relative_efficiency
 from reportedly.timeaxis import row_window_totals
 
-QUANTILES = (0.05, 0.5, 0.95)
+# The headline's median and the ends of its widest interval, with and without each claim.
+QUANTILES = (bounds(WIDEST)[0], 0.5, bounds(WIDEST)[1])
 INFLUENCE_FILE = "influence.csv"
 
 

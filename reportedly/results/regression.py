@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reportedly.levels import QUANTILES
 from reportedly.results.estimates import Estimates
 
-# The quantiles the summary reports.
-SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # Allowed distance in combined Monte Carlo standard errors; at 4, a correct fit trips one of ~45
 # comparisons about 0.3% of the time.
 TOLERANCE_Z = 4.0
@@ -34,7 +33,7 @@ def quantiles_with_mcse(est: Estimates) -> dict[tuple[str, float], tuple[float, 
 
     draws = est.headline_draws()
     out = {}
-    for q in SUMMARY_QUANTILES:
+    for q in QUANTILES:
         mcse = az.mcse(draws, method="quantile", prob=q)
         for name in draws.data_vars:
             out[(name, q)] = (float(np.quantile(draws[name].values, q)), float(mcse[name]))

@@ -10,7 +10,8 @@ import pandas as pd
 
 from reportedly.errors import ReportedlyError
 from reportedly.model.intervals import claim_interval
-from reportedly.results.estimates import Estimates, quantiles
+from reportedly.levels import LEVELS, bounds, column, interval_columns, percent, quantile_columns
+from reportedly.results.estimates import Estimates
 from reportedly.inputs.schema import Claim, ClaimKind
 
 
@@ -71,16 +72,16 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
         basis = by_id.get(claim.basis) if claim.basis else None
         lower, upper = claim_interval(claim, est.spec.qualifiers, basis)
         report = est.report_draws(truth, source=claim.origin, rng=np.random.default_rng(child))
-        q = quantiles(report)
+        predicted = quantile_columns(report, "pred_")
         rows.append({
             "id": claim.id, "assessment": claim.assessment, "used": claim.use, "quantity": claim.quantity,
             "origin": claim.origin, "printed": claim.figure, "lower": lower, "upper": upper,
-            "pred_q05": q["0.05"], "pred_q25": q["0.25"], "pred_median": q["0.5"], "pred_q75": q["0.75"],
-            "pred_q95": q["0.95"],
+            **predicted,
             "p_interval": float(np.mean((report >= lower) & (report <= upper))),
             "p_tail": float(min(1.0, 2 * min(np.mean(report <= upper), np.mean(report >= lower)))),
-            "inside_50": bool(lower <= q["0.75"] and upper >= q["0.25"]),
-            "inside_90": bool(lower <= q["0.95"] and upper >= q["0.05"]),
+            **{f"inside_{percent(level)}": bool(lower <= predicted[f"pred_{column(bounds(level)[1])}"]
+                                                and upper >= predicted[f"pred_{column(bounds(level)[0])}"])
+               for level in LEVELS},
         })
     return pd.DataFrame(rows)
 
@@ -96,5 +97,4 @@ def unreconciled(claims_fit: pd.DataFrame) -> pd.DataFrame:
 
 
 def _interval_columns(draws: np.ndarray) -> dict[str, float]:
-    q = quantiles(draws)
-    return {"median": q["0.5"], "q25": q["0.25"], "q75": q["0.75"], "q05": q["0.05"], "q95": q["0.95"]}
+    return interval_columns(draws)

@@ -18,9 +18,12 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 
+from reportedly.errors import ReportedlyError
+from reportedly.validation.refit import Progress, Refitter, make_refitter
+
 log = logging.getLogger(__name__)
 # The refitters a worker process has built, by case and sampler settings.
-_REFITTERS: dict[str, object] = {}
+_REFITTERS: dict[str, Refitter] = {}
 
 
 def default_workers() -> int:
@@ -36,8 +39,6 @@ def cluster(workers: int, scheduler: str | None = None) -> Iterator[object | Non
         yield None
         return
     from distributed import Client, LocalCluster
-
-    from reportedly.errors import ReportedlyError
 
     for name in ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]:
         logging.getLogger(name).setLevel(logging.ERROR)   # the scheduler and workers' chatter, shutdown included
@@ -57,7 +58,7 @@ def cluster(workers: int, scheduler: str | None = None) -> Iterator[object | Non
         yield client
 
 
-def run_tasks(refitter, task: Callable, arguments: list[tuple], stage: str, progress: Callable) -> list:
+def run_tasks(refitter: Refitter, task: Callable, arguments: list[tuple], stage: str, progress: Progress) -> list:
     """`task(refitter, *args)` for each of `arguments`, in order."""
     total = len(arguments)
     if refitter.client is None:
@@ -80,7 +81,5 @@ def _on_worker(recipe: tuple, task: Callable, args: tuple):
     case, sampler = recipe
     key = f"{case.root}|{case.name}|{case.as_of}|{case.fingerprint()}|{sampler.model_dump_json()}"
     if key not in _REFITTERS:
-        from reportedly.validation.refit import make_refitter
-
         _REFITTERS[key] = make_refitter(case, sampler)
     return task(_REFITTERS[key], *args)

@@ -21,23 +21,22 @@ import pandas as pd
 import xarray as xr
 
 from reportedly import __version__
-from reportedly.inputs.case import Case
-from reportedly.model.design import build_design
 from reportedly.errors import ReportedlyError
 from reportedly.files import check_writable, make_shareable
-from reportedly.fitting.sampling import Diagnostics, Timings, diagnose, next_try, posterior_of, sample
-from reportedly.results.influence import INFLUENCE_FILE, claim_log_likelihood, influence_table
-from reportedly.results.estimates import FIGURES_KEY, POSTERIOR_FILE, RECORDED_LIBRARIES, Estimates
+from reportedly.fitting.gate import Diagnostics, diagnose, next_try
+from reportedly.fitting.sampling import Timings, posterior_of, sample
+from reportedly.inputs.case import Case
+from reportedly.inputs.schema import Claim
+from reportedly.model.design import build_design
+from reportedly.results import store
+from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates, kept
+from reportedly.results.influence import claim_log_likelihood, influence_table
 from reportedly.results.render import render_summary_markdown
-from reportedly.source import source_of
 from reportedly.results.tables import claim_fit_table, headline_table, source_table
+from reportedly.source import source_of
 
 log = logging.getLogger(__name__)
 
-# Posterior variables kept in the saved file: what summaries, queries and plots need.
-# (and the trend's last month, which forecasts go on from).
-KEPT = ["flow", "onset", "end", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias"]
-VALIDATION_PREFIX = "validation"
 
 
 @dataclass(frozen=True)
@@ -62,12 +61,6 @@ class EstimateResult:
         """Phase timings and sampling efficiency, for logs and the benchmark."""
         return {**asdict(self.timings), "write_seconds": self.write_seconds,
                 "min_ess_bulk": min(self.diagnostics.min_ess_bulk.values()), "divergences": self.diagnostics.divergences}
-
-
-def kept(posterior: xr.Dataset) -> xr.Dataset:
-    """The variables of a posterior that the saved file keeps (those of KEPT the model has, and `last_trend`)."""
-    return posterior[[name for name in KEPT if name in posterior]].assign(
-        last_trend=posterior["trend"].isel(month=-1, drop=True))
 
 
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
@@ -134,13 +127,14 @@ def reported_quantities(est: Estimates) -> xr.Dataset:
 
 def run_estimate(case: Case, seed: int | None = None, progress: bool = False, allow_unconverged: bool = False) -> EstimateResult:
     """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none)."""
-    check_writable(case.estimates_dir)
+    folder = store.folder(case)
+    check_writable(folder)
     est, diagnostics, timings = fit_case(case, seed, progress)
     if not diagnostics.passed and not allow_unconverged:
         return EstimateResult(est, diagnostics, timings, None, 0.0)
     started = time.perf_counter()
-    tables = write_estimates(case.estimates_dir, est, case)
-    return EstimateResult(est, diagnostics, timings, case.estimates_dir, time.perf_counter() - started, tables)
+    tables = write_estimates(folder, est, case)
+    return EstimateResult(est, diagnostics, timings, folder, time.perf_counter() - started, tables)
 
 
 def write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
@@ -158,8 +152,8 @@ def write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
         raise ReportedlyError(f"cannot write estimates under {folder.parent}: {exc.strerror or exc}") from None
     try:
         # Validation results (from `reportedly check`, stamped with the claims they ran on) are carried over.
-        for kept in folder.glob(f"{VALIDATION_PREFIX}*") if folder.exists() else ():
-            shutil.copy2(kept, staging / kept.name)
+        for carried in folder.glob(f"{store.VALIDATION_PREFIX}*") if folder.exists() else ():
+            shutil.copy2(carried, staging / carried.name)
         tables = _write_files(staging, est, case, previous=folder)
         _swap_in(staging, folder)
         return tables
@@ -185,18 +179,17 @@ def _clear_interrupted(folder: Path) -> None:
 def _write_files(staging: Path, est: Estimates, case: Case, previous: Path) -> Tables:
     posterior = est.posterior.astype(np.float32).assign_attrs(est.attrs)
     encoding = {name: {"zlib": True, "complevel": 6} for name in posterior.data_vars}
-    posterior.to_netcdf(staging / POSTERIOR_FILE, engine="h5netcdf", encoding=encoding)
-    with xr.open_dataset(staging / POSTERIOR_FILE, engine="h5netcdf") as written:
+    posterior.to_netcdf(staging / store.POSTERIOR, engine="h5netcdf", encoding=encoding)
+    with xr.open_dataset(staging / store.POSTERIOR, engine="h5netcdf") as written:
         saved = Estimates(posterior=written.load(), attrs=est.attrs, spec=est.spec)
     headlines = headline_table(saved)
     sources = source_table(saved)
     claims = claim_fit_table(saved, case.evidence.claims, seed=int(est.attrs["random_seed"]))
     influence = influence_table(saved)
-    headlines.to_csv(staging / "summary.csv", index=False, float_format="%.6g")
-    claims.to_csv(staging / "claims_fit.csv", index=False, float_format="%.6g")
-    sources.to_csv(staging / "sources_fit.csv", index=False, float_format="%.6g")
-    influence.to_csv(staging / INFLUENCE_FILE, index=False, float_format="%.6g")
-    (staging / "summary.md").write_text(render_summary_markdown(saved, headlines, sources, claims, influence),
+    for table, name in ((headlines, store.SUMMARY), (claims, store.CLAIMS_FIT), (sources, store.SOURCES_FIT),
+                        (influence, store.INFLUENCE)):
+        table.to_csv(staging / name, index=False, float_format="%.6g")
+    (staging / store.SUMMARY_TEXT).write_text(render_summary_markdown(saved, headlines, sources, claims, influence),
                                         encoding="utf-8")
     _write_figures(staging, saved, case, claims, influence, previous)
     return Tables(headlines, sources, claims)
@@ -208,16 +201,23 @@ def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.Dat
     seed, claims and compiled model draws the same posterior)."""
     key = _figures_key(est, claims_fit, influence, staging)
     try:
-        unchanged = (previous / "figures" / FIGURES_KEY).read_text(encoding="utf-8") == key
+        unchanged = (previous / store.FIGURES / store.FIGURES_KEY).read_text(encoding="utf-8") == key
     except OSError:
         unchanged = False
     if unchanged:
-        shutil.copytree(previous / "figures", staging / "figures")
+        shutil.copytree(previous / store.FIGURES, staging / store.FIGURES)
         return
-    from reportedly.results.figures import write_figures
+    draw_figures(staging, est, list(case.evidence.claims), claims_fit, influence)
+    (staging / store.FIGURES / store.FIGURES_KEY).write_text(key, encoding="utf-8")
 
-    write_figures(staging, est, list(case.evidence.claims), claims_fit, influence)
-    (staging / "figures" / FIGURES_KEY).write_text(key, encoding="utf-8")
+
+def draw_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame,
+                 influence: pd.DataFrame | None) -> list[Path]:
+    """Draw every figure of the estimates, and of the validation beside them, into folder/figures/."""
+    from reportedly.results.figures import estimate_figures, save_figures
+    from reportedly.validation.figures import validation_figures
+
+    return save_figures(folder, estimate_figures(est, claims, claims_fit, influence) | validation_figures(folder))
 
 
 def _figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame, folder: Path) -> str:
@@ -228,7 +228,7 @@ def _figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFra
         digest.update(name.encode() + np.ascontiguousarray(est.posterior[name].values).tobytes())
     digest.update(json.dumps({k: v for k, v in est.attrs.items() if k != "created"}, sort_keys=True, default=str).encode())
     digest.update(claims_fit.to_csv().encode() + influence.to_csv().encode())
-    for path in sorted(folder.glob(f"{VALIDATION_PREFIX}*")):
+    for path in sorted(folder.glob(f"{store.VALIDATION_PREFIX}*")):
         digest.update(path.read_bytes())
     digest.update(source_of())
     return digest.hexdigest()

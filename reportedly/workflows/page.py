@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from html import escape
-from pathlib import Path
 
 import pandas as pd
 
 from reportedly.inputs.case import Case
+from reportedly.levels import WIDEST, percent
+from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates
-from reportedly.results.render import number
+from reportedly.results.influence import influence_table, top_drivers
+from reportedly.results.psis import PARETO_K_GOOD
+from reportedly.results.render import interval_text, number, provenance_lines
+from reportedly.results.tables import claim_fit_table, headline_table, source_table
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -47,8 +50,8 @@ def render_page(case: Case, est: Estimates, warnings: list[str], tables: dict[st
         parts.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
                      f"<figcaption class='muted'>{escape(name)}</figcaption></figure>")
     parts += ["<h2>What drives each headline</h2>",
-              "<p>Each headline without the claim (Pareto-smoothed importance sampling on this fit; k above 0.7 "
-              "marks an approximation, which <code>reportedly explain</code> refits).</p>",
+              "<p>Each headline without the claim (Pareto-smoothed importance sampling on this fit; k above "
+              f"{PARETO_K_GOOD} marks an approximation, which <code>reportedly explain</code> refits).</p>",
               _drivers_table(tables["drivers"], tables["headlines"])]
     parts += ["<h2>Sources</h2>", "<p>Error scale σ on the log scale (0.15 ≈ typically 15% off): what the data taught "
               "against the prior from the Admiralty letter.</p>", _sources_table(case, tables["sources"])]
@@ -61,8 +64,6 @@ def render_page(case: Case, est: Estimates, warnings: list[str], tables: dict[st
 
 
 def _provenance(est: Estimates) -> list[str]:
-    from reportedly.results.render import provenance_lines
-
     versions = ", ".join(f"{lib} {est.attrs[f'{lib}_version']}" for lib in ("reportedly", *RECORDED_LIBRARIES)
                          if f"{lib}_version" in est.attrs)
     return [*provenance_lines(est), versions]
@@ -79,15 +80,15 @@ def _table(header: list[str], rows: list[str]) -> str:
 
 
 def _headline_table(headlines: pd.DataFrame) -> str:
-    rows = [_row([escape(r.label), escape(r.window), number(r.median), f"{number(r.q25)} – {number(r.q75)}",
-                  f"{number(r.q05)} – {number(r.q95)}"], {2, 3, 4}) for r in headlines.itertuples()]
+    rows = [_row([escape(r.label), escape(r.window), number(r.median), interval_text(r.q25, r.q75),
+                  interval_text(r.q05, r.q95)], {2, 3, 4}) for r in headlines.itertuples()]
     return _table(["figure", "window", "median", "50% interval", "90% interval"], rows)
 
 
 def _drivers_table(drivers: pd.DataFrame, headlines: pd.DataFrame) -> str:
     labels = dict(zip(headlines["name"], headlines["label"]))
     rows = [_row([escape(labels[r.headline]), escape(r.claim), f"{number(r.median_without)} ({r.shift:+.0%})",
-                  f"{number(r.q05_without)} – {number(r.q95_without)}", f"{r.pareto_k:.2f}"], {2, 3, 4})
+                  interval_text(r.q05_without, r.q95_without), f"{r.pareto_k:.2f}"], {2, 3, 4})
             for r in drivers.itertuples()]
     return _table(["headline", "without claim", "median", "90% interval", "Pareto k"], rows)
 
@@ -111,7 +112,7 @@ def _claims_table(case: Case, fit: pd.DataFrame) -> str:
         predicted, tail = "", ""
         if c.id in by_id.index:
             r = by_id.loc[c.id]
-            predicted, tail = f"{number(r['pred_q05'])} – {number(r['pred_q95'])}", f"{r['p_tail']:.2f}"
+            predicted, tail = interval_text(r['pred_q05'], r['pred_q95']), f"{r['p_tail']:.2f}"
         rows.append(_row([escape(c.id), f"<span class='quote'>“{escape(c.quote)}”</span>", escape(c.figure),
                           escape(c.quantity), escape(window), source, used, predicted, tail], {7, 8}))
     return _table(["claim", "quote", "printed", "quantity", "window", "source", "use", "predictive 90%", "tail p"], rows)
@@ -157,8 +158,11 @@ def figure_pngs(case: Case, est: Estimates, claims_fit: pd.DataFrame, influence:
     return out
 
 
-def read_validation(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "validation.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def page_of(case: Case, est: Estimates, warnings: list[str]) -> str:
+    """The page of a case's saved estimates, with its figures drawn anew and the validation beside them."""
+    claims_fit = claim_fit_table(est, case.evidence.claims, int(est.attrs["random_seed"]))
+    influence = influence_table(est) if "log_likelihood" in est.posterior else None
+    tables = {"headlines": headline_table(est), "sources": source_table(est), "claims": claims_fit,
+              "drivers": top_drivers(influence) if influence is not None else pd.DataFrame()}
+    return render_page(case, est, warnings, tables, figure_pngs(case, est, claims_fit, influence),
+                       store.read_validation(store.folder(case)))

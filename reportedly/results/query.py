@@ -1,0 +1,61 @@
+"""Questions asked of saved estimates: a window's total (or a ratio), and what a new report would print; one at a
+time or a batch file of them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from reportedly.errors import ReportedlyError
+from reportedly.inputs.schema import RATINGS
+from reportedly.levels import quantile_keys
+from reportedly.results.estimates import Estimates
+
+BATCH_COLUMNS = ("quantity", "start", "end", "rating")
+
+
+def answer(est: Estimates, row: dict) -> dict:
+    """One question (quantity, start, end, rating) answered, or the row with an 'error' saying why it cannot be."""
+    answer = {key: row[key] for key in ("line",) if key in row}
+    if "error" in row:
+        return answer | {"error": row["error"]}
+    is_ratio = row["quantity"] in est.spec.ratios
+    answer |= {"quantity": row["quantity"], "start": row["start"].isoformat() if row["start"] else None,
+               "end": None if is_ratio else (row["end"] or est.latest_report).isoformat(), "rating": row["rating"]}
+    try:
+        total = est.draws_of(row["quantity"], row["start"], row["end"])
+    except ReportedlyError as exc:
+        return answer | {"error": str(exc)}
+    report = est.report_draws(total, rating=row["rating"]) if row["rating"] else None
+    forecast_from = None if is_ratio else est.forecast_from(row["end"] or est.latest_report)
+    return answer | {"total": quantile_keys(total), "report": quantile_keys(report) if report is not None else None,
+                     "forecast_from": forecast_from.isoformat() if forecast_from else None}
+
+
+def read_batch(path: Path) -> list[dict]:
+    """The questions of a batch file (CSV with BATCH_COLUMNS); a row that cannot be read carries an 'error' instead."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or set(reader.fieldnames) != set(BATCH_COLUMNS):
+                raise ReportedlyError(f"{path}: expected CSV columns {','.join(BATCH_COLUMNS)}; got {reader.fieldnames}")
+            records = list(reader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportedlyError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    rows = []
+    for line, record in enumerate(records, start=2):
+        rating = (record["rating"] or "").strip() or None
+        try:
+            start, end = (dt.date.fromisoformat(record[k].strip()) if (record[k] or "").strip() else None
+                          for k in ("start", "end"))
+        except ValueError:
+            rows.append({"line": line, "error": f"{path}: line {line}: dates must be YYYY-MM-DD or empty"})
+            continue
+        if rating not in (None, *RATINGS):
+            rows.append({"line": line, "error": f"{path}: line {line}: rating must be one of "
+                                                f"{RATINGS[0]}-{RATINGS[-1]} or empty, got {rating!r}"})
+            continue
+        rows.append({"line": line, "quantity": (record["quantity"] or "").strip(), "start": start, "end": end,
+                     "rating": rating})
+    return rows
