@@ -49,10 +49,13 @@ print(json.dumps({"in_process_seconds": wall, "min_ess_bulk": min(d.min_ess_bulk
 """
 
 
-def run(args: list[str], env: dict | None = None, timeout: float | None = None) -> tuple[float, subprocess.CompletedProcess]:
+def run(
+    args: list[str], env: dict | None = None, timeout: float | None = None
+) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False,
-                          timeout=timeout)
+    done = subprocess.run(
+        args, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False, timeout=timeout
+    )
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise RuntimeError(f"{args} failed:\n{done.stderr[-2000:]}")
@@ -70,12 +73,19 @@ def estimate_runs(case_dir: Path, runs: int, cold: bool) -> list[dict]:
         run([PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet"], cache_env(warm_cache))
     for _ in range(runs):
         cache = Path(tempfile.mkdtemp(prefix="bench-cold-")) if cold else warm_cache
-        wall, done = run([PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet", "--verbose"],
-                         cache_env(cache))
+        wall, done = run(
+            [PYTHON, "-m", "reportedly.cli", "--root", str(case_dir), "estimate", "--quiet", "--verbose"],
+            cache_env(cache),
+        )
         timings = json.loads(re.search(r"^timings (\{.*\})$", done.stderr, re.M).group(1))
-        results.append({"wall_seconds": wall, **timings,
-                        "ess_per_sampling_second": timings["min_ess_bulk"] / timings["sampling_seconds"],
-                        "ess_per_wall_second": timings["min_ess_bulk"] / wall})
+        results.append(
+            {
+                "wall_seconds": wall,
+                **timings,
+                "ess_per_sampling_second": timings["min_ess_bulk"] / timings["sampling_seconds"],
+                "ess_per_wall_second": timings["min_ess_bulk"] / wall,
+            }
+        )
         if cold:
             shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(warm_cache, ignore_errors=True)
@@ -94,7 +104,9 @@ def edited_runs(case_dir: Path, runs: int) -> list[dict]:
     results = []
     for i in range(runs):
         text = claims_file.read_text(encoding="utf-8")
-        claims_file.write_text(re.sub(r"end: (\d{4}-\d\d)-\d\d", rf"end: \g<1>-{10 + i:02d}", text, count=1), encoding="utf-8")
+        claims_file.write_text(
+            re.sub(r"end: (\d{4}-\d\d)-\d\d", rf"end: \g<1>-{10 + i:02d}", text, count=1), encoding="utf-8"
+        )
         wall, done = run(command, cache_env(cache))
         timings = json.loads(re.search(r"^timings (\{.*\})$", done.stderr, re.M).group(1))
         results.append({"wall_seconds": wall, **timings})
@@ -122,8 +134,9 @@ def benchmark(runs: int) -> dict:
     out["estimate_edited"] = median_of(edited_runs(case_dir, runs))
     cli = [PYTHON, "-m", "reportedly.cli", "--root", str(case_dir)]
     out["summary_seconds"] = timed_command([*cli, "summary"], runs)
-    out["query_seconds"] = timed_command([*cli, "query", CASE, "shells", "--from", "2024-01-01", "--to", "2024-12-31",
-                                          "--rating", "B"], runs)
+    out["query_seconds"] = timed_command(
+        [*cli, "query", CASE, "shells", "--from", "2024-01-01", "--to", "2024-12-31", "--rating", "B"], runs
+    )
     sims = 10
     wall, _ = run([*cli, "check", "--sims", str(sims)])
     out["check"] = {"sims": sims, "wall_seconds": wall}
@@ -133,7 +146,9 @@ def benchmark(runs: int) -> dict:
         row = json.loads(done.stdout.strip().splitlines()[-1])
         plain.append({"wall_seconds": wall, **row, "ess_per_wall_second": row["min_ess_bulk"] / wall})
     out["plain_pymc_warm"] = median_of(plain)
-    out["ess_per_wall_second_ratio"] = out["estimate_warm"]["ess_per_wall_second"] / out["plain_pymc_warm"]["ess_per_wall_second"]
+    out["ess_per_wall_second_ratio"] = (
+        out["estimate_warm"]["ess_per_wall_second"] / out["plain_pymc_warm"]["ess_per_wall_second"]
+    )
     shutil.rmtree(case_dir, ignore_errors=True)
     return out
 
@@ -156,10 +171,17 @@ def scale(claims=(20, 200, 2_000, 20_000), months=(36, 120)) -> list[dict]:
         for n in claims:
             adaptation = "diag" if n <= 200 else "low_rank"
             try:
-                wall, done = run([PYTHON, "-c", SCALE_ONE, str(n), str(m), adaptation, str(Path(__file__).parent)],
-                                 timeout=SCALE_TIMEOUT)
-                row = {"claims": n, "months": m, "adaptation": adaptation, "wall_seconds": wall,
-                       **json.loads(done.stdout.strip().splitlines()[-1])}
+                wall, done = run(
+                    [PYTHON, "-c", SCALE_ONE, str(n), str(m), adaptation, str(Path(__file__).parent)],
+                    timeout=SCALE_TIMEOUT,
+                )
+                row = {
+                    "claims": n,
+                    "months": m,
+                    "adaptation": adaptation,
+                    "wall_seconds": wall,
+                    **json.loads(done.stdout.strip().splitlines()[-1]),
+                }
             except subprocess.TimeoutExpired:
                 row = {"claims": n, "months": m, "adaptation": adaptation, "wall_seconds": None}
             rows.append(row)
@@ -174,43 +196,65 @@ def render_seeds(sweep: dict) -> list[str]:
     quantile = lambda values, q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
     failed = [r for r in rows if not r["passed"]]
     ess_rate = statistics.median(r["worst_ess_bulk"] / r["sampling_seconds"] for r in rows)
-    lines = ["## Seed sweep", "",
-             f"`./run.sh bench --only-seeds --seeds {len(rows)}`: the shipped case, one compiled model, seeds 0 to "
-             f"{len(rows) - 1}, {s['chains']} chains × {s['draws']:,} draws after {s['tune']:,} tuning steps. "
-             f"**{len(rows) - len(failed)} of {len(rows)} seeds pass the gate.**", "",
-             "| over the seeds | worst R-hat of a seed | worst bulk ESS of a seed |", "|---|---:|---:|",
-             f"| best | {rhat[0]:.4f} | {ess[-1]:.0f} |",
-             f"| median | {quantile(rhat, 0.5):.4f} | {quantile(ess, 0.5):.0f} |",
-             f"| 95th percentile (R-hat) / 5th (ESS) | {quantile(rhat, 0.95):.4f} | {quantile(ess[::-1], 0.95):.0f} |",
-             f"| worst | {rhat[-1]:.4f} | {ess[0]:.0f} |", "",
-             f"- divergences: {sum(r['divergences'] for r in rows)} in all; sampling {statistics.median(r['sampling_seconds'] for r in rows):.1f} s "
-             f"per fit (median); worst bulk ESS per second of sampling {ess_rate:.0f} (median over seeds)",
-             "- quantities with the worst R-hat: " + ", ".join(f"{k} ({v})" for k, v in _counts(r["worst_rhat_of"] for r in rows)),
-             "- quantities with the worst ESS: " + ", ".join(f"{k} ({v})" for k, v in _counts(r["worst_ess_of"] for r in rows))]
+    lines = [
+        "## Seed sweep",
+        "",
+        f"`./run.sh bench --only-seeds --seeds {len(rows)}`: the shipped case, one compiled model, seeds 0 to "
+        f"{len(rows) - 1}, {s['chains']} chains × {s['draws']:,} draws after {s['tune']:,} tuning steps. "
+        f"**{len(rows) - len(failed)} of {len(rows)} seeds pass the gate.**",
+        "",
+        "| over the seeds | worst R-hat of a seed | worst bulk ESS of a seed |",
+        "|---|---:|---:|",
+        f"| best | {rhat[0]:.4f} | {ess[-1]:.0f} |",
+        f"| median | {quantile(rhat, 0.5):.4f} | {quantile(ess, 0.5):.0f} |",
+        f"| 95th percentile (R-hat) / 5th (ESS) | {quantile(rhat, 0.95):.4f} | {quantile(ess[::-1], 0.95):.0f} |",
+        f"| worst | {rhat[-1]:.4f} | {ess[0]:.0f} |",
+        "",
+        f"- divergences: {sum(r['divergences'] for r in rows)} in all; sampling {statistics.median(r['sampling_seconds'] for r in rows):.1f} s "
+        f"per fit (median); worst bulk ESS per second of sampling {ess_rate:.0f} (median over seeds)",
+        "- quantities with the worst R-hat: "
+        + ", ".join(f"{k} ({v})" for k, v in _counts(r["worst_rhat_of"] for r in rows)),
+        "- quantities with the worst ESS: "
+        + ", ".join(f"{k} ({v})" for k, v in _counts(r["worst_ess_of"] for r in rows)),
+    ]
     if failed:
-        lines.append("- failed: " + "; ".join(f"seed {r['seed']} (R-hat {r['worst_rhat']:.4f} for {r['worst_rhat_of']}, "
-                                             f"ESS {r['worst_ess_bulk']:.0f} for {r['worst_ess_of']})" for r in failed))
+        lines.append(
+            "- failed: "
+            + "; ".join(
+                f"seed {r['seed']} (R-hat {r['worst_rhat']:.4f} for {r['worst_rhat_of']}, "
+                f"ESS {r['worst_ess_bulk']:.0f} for {r['worst_ess_of']})"
+                for r in failed
+            )
+        )
     retried = [r for r in rows if "passed_again" in r]
     if retried:
         changes = ", ".join(f"{n} with {change}" for change, n in _counts(r["sampled_again_with"] for r in retried))
-        lines.append(f"- sampled again as `estimate` does when the gate fails (`fit.next_try`: {changes}): "
-                     f"{sum(r['passed_again'] for r in retried)} of {len(retried)} then pass, so "
-                     f"**{len(rows) - len(failed) + sum(r['passed_again'] for r in retried)} of {len(rows)} "
-                     "seeds give estimates**")
+        lines.append(
+            f"- sampled again as `estimate` does when the gate fails (`fit.next_try`: {changes}): "
+            f"{sum(r['passed_again'] for r in retried)} of {len(retried)} then pass, so "
+            f"**{len(rows) - len(failed) + sum(r['passed_again'] for r in retried)} of {len(rows)} "
+            "seeds give estimates**"
+        )
     return lines
 
 
 def render_samplers(samplers: dict) -> list[str]:
-    lines = ["## Sampler settings", "",
-             "`./run.sh bench --only-samplers`: the shipped case sampled with other settings, the same seeds each.", "",
-             "| settings | seeds passing the gate | sampling per fit (median) | worst bulk ESS (median over seeds) |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        "## Sampler settings",
+        "",
+        "`./run.sh bench --only-samplers`: the shipped case sampled with other settings, the same seeds each.",
+        "",
+        "| settings | seeds passing the gate | sampling per fit (median) | worst bulk ESS (median over seeds) |",
+        "|---|---:|---:|---:|",
+    ]
     for name, sweep in samplers.items():
         rows, s = sweep["rows"], sweep["settings"]
-        lines.append(f"| {name} ({s['adaptation']}, {s['chains']} chains × {s['draws']:,} draws after {s['tune']:,} "
-                     f"tuning steps) | {sum(r['passed'] for r in rows)} of {len(rows)} | "
-                     f"{statistics.median(r['sampling_seconds'] for r in rows):.1f} s | "
-                     f"{statistics.median(r['worst_ess_bulk'] for r in rows):.0f} |")
+        lines.append(
+            f"| {name} ({s['adaptation']}, {s['chains']} chains × {s['draws']:,} draws after {s['tune']:,} "
+            f"tuning steps) | {sum(r['passed'] for r in rows)} of {len(rows)} | "
+            f"{statistics.median(r['sampling_seconds'] for r in rows):.1f} s | "
+            f"{statistics.median(r['worst_ess_bulk'] for r in rows):.0f} |"
+        )
     return lines
 
 
@@ -223,10 +267,13 @@ def _counts(values) -> list[tuple[str, int]]:
 def render(results: dict) -> str:
     w, c, p = results["estimate_warm"], results["estimate_cold"], results["plain_pymc_warm"]
     lines = [
-        "# Benchmark", "",
+        "# Benchmark",
+        "",
         f"`./run.sh bench` on {results['machine']['cores']} cores, "
-        f"Python {results['machine']['python']}; medians of {results['runs']} fresh processes.", "",
-        "| what | cold | warm |", "|---|---:|---:|",
+        f"Python {results['machine']['python']}; medians of {results['runs']} fresh processes.",
+        "",
+        "| what | cold | warm |",
+        "|---|---:|---:|",
         f"| `reportedly estimate`, whole process | {c['wall_seconds']:.1f} s | {w['wall_seconds']:.1f} s |",
         f"| of which: the claims' design | {c['build_seconds']:.1f} s | {w['build_seconds']:.1f} s |",
         f"| of which: model built and compiled (cold), loaded from the compile cache (warm) | "
@@ -234,7 +281,8 @@ def render(results: dict) -> str:
         f"| of which: sampling | {c['sampling_seconds']:.1f} s | {w['sampling_seconds']:.1f} s |",
         f"| of which: writing estimates (figures drawn again only if what they show changed) | {c['write_seconds']:.1f} s | {w['write_seconds']:.1f} s |",
         f"| min bulk ESS per second of sampling | {c['ess_per_sampling_second']:.0f} | {w['ess_per_sampling_second']:.0f} |",
-        f"| min bulk ESS per second of wall time | {c['ess_per_wall_second']:.1f} | {w['ess_per_wall_second']:.1f} |", "",
+        f"| min bulk ESS per second of wall time | {c['ess_per_wall_second']:.1f} | {w['ess_per_wall_second']:.1f} |",
+        "",
         f"- `reportedly estimate` after editing one claim (its window's end moved; warm cache): "
         f"{results['estimate_edited']['wall_seconds']:.1f} s whole process, of which "
         f"{results['estimate_edited']['compile_seconds']:.1f} s loading the compiled model: "
@@ -254,32 +302,51 @@ def render(results: dict) -> str:
         lines += ["", *render_samplers(results["samplers"])]
     if "sweep" in results:
         rows = results["sweep"]
-        lines += ["", "## Validation sweeps on Dask", "",
-                  f"`./run.sh bench --only-sweep`: {rows[0]['sims']} simulation-based-calibration refits of the shipped "
-                  "case (4 chains × 500 draws after 500 tuning steps), in one process (0 workers) or on a local Dask "
-                  "cluster; every worker loads the compiled model from the cache.", "",
-                  "| workers | seconds | simulations per minute | results identical to one process |", "|---:|---:|---:|---|"]
-        lines += [f"| {r['workers']} | {r['seconds']:.0f} | {r['sims_per_minute']:.1f} | "
-                  f"{'yes' if r['same_results_as_in_process'] else 'NO'} |" for r in rows]
+        lines += [
+            "",
+            "## Validation sweeps on Dask",
+            "",
+            f"`./run.sh bench --only-sweep`: {rows[0]['sims']} simulation-based-calibration refits of the shipped "
+            "case (4 chains × 500 draws after 500 tuning steps), in one process (0 workers) or on a local Dask "
+            "cluster; every worker loads the compiled model from the cache.",
+            "",
+            "| workers | seconds | simulations per minute | results identical to one process |",
+            "|---:|---:|---:|---|",
+        ]
+        lines += [
+            f"| {r['workers']} | {r['seconds']:.0f} | {r['sims_per_minute']:.1f} | "
+            f"{'yes' if r['same_results_as_in_process'] else 'NO'} |"
+            for r in rows
+        ]
     if "scale" in results:
         fitted = next(r for r in results["scale"] if r["wall_seconds"] is not None)
-        lines += ["", "## Scale", "", "`./run.sh bench --only-scale`: synthetic cases (claims simulated from the model's prior; the shipped model's "
-                  f"quantities and priors on a 36- or 120-month axis), 4 chains × {fitted.get('draws', 1000):,} draws after "
-                  f"{fitted.get('tune', 1000):,} tuning steps, one fresh process each with the compile cache as it was (a "
-                  "case fitted before loads its compiled model), "
-                  f"stopped after {SCALE_TIMEOUT} s; diag mass-matrix adaptation (shipped) up to 200 claims, "
-                  "nutpie's low-rank adaptation above.", "",
-                  "| claims | months | adaptation | whole process | compile | sampling | leapfrog steps per draw | peak memory "
-                  "| divergences | min ESS |",
-                  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Scale",
+            "",
+            "`./run.sh bench --only-scale`: synthetic cases (claims simulated from the model's prior; the shipped model's "
+            f"quantities and priors on a 36- or 120-month axis), 4 chains × {fitted.get('draws', 1000):,} draws after "
+            f"{fitted.get('tune', 1000):,} tuning steps, one fresh process each with the compile cache as it was (a "
+            "case fitted before loads its compiled model), "
+            f"stopped after {SCALE_TIMEOUT} s; diag mass-matrix adaptation (shipped) up to 200 claims, "
+            "nutpie's low-rank adaptation above.",
+            "",
+            "| claims | months | adaptation | whole process | compile | sampling | leapfrog steps per draw | peak memory "
+            "| divergences | min ESS |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in results["scale"]:
             if r["wall_seconds"] is None:
-                lines.append(f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | stopped after {SCALE_TIMEOUT} s | | | | | | |")
+                lines.append(
+                    f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | stopped after {SCALE_TIMEOUT} s | | | | | | |"
+                )
                 continue
-            lines.append(f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | {r['wall_seconds']:.0f} s | "
-                         f"{r['compile_seconds']:.0f} s | {r['sampling_seconds']:.0f} s | {r.get('steps_per_draw', float('nan')):.0f} | "
-                         f"{r['peak_rss_mb']:.0f} MB | "
-                         f"{r['divergences']} | {r['min_ess_bulk']:.0f} |")
+            lines.append(
+                f"| {r['claims']:,} | {r['months']} | {r['adaptation']} | {r['wall_seconds']:.0f} s | "
+                f"{r['compile_seconds']:.0f} s | {r['sampling_seconds']:.0f} s | {r.get('steps_per_draw', float('nan')):.0f} | "
+                f"{r['peak_rss_mb']:.0f} MB | "
+                f"{r['divergences']} | {r['min_ess_bulk']:.0f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -290,10 +357,16 @@ def main() -> None:
     parser.add_argument("--only-scale", action="store_true", help="only the scale curve (merged into results.json)")
     parser.add_argument("--seeds", type=int, help="run the seed sweep over this many seeds (--only-seeds: 100)")
     parser.add_argument("--only-seeds", action="store_true", help="only the seed sweep (merged into results.json)")
-    parser.add_argument("--only-samplers", action="store_true",
-                        help="only the seed sweep under other sampler settings, 10 seeds each (merged into results.json)")
-    parser.add_argument("--only-sweep", action="store_true",
-                        help="only calibration refits per minute against Dask workers (merged into results.json)")
+    parser.add_argument(
+        "--only-samplers",
+        action="store_true",
+        help="only the seed sweep under other sampler settings, 10 seeds each (merged into results.json)",
+    )
+    parser.add_argument(
+        "--only-sweep",
+        action="store_true",
+        help="only calibration refits per minute against Dask workers (merged into results.json)",
+    )
     args = parser.parse_args()
     results_file = Path(__file__).parent / "results.json"
     previous = json.loads(results_file.read_text()) if results_file.exists() else {}

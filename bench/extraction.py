@@ -51,12 +51,14 @@ def render(result: dict) -> str:
     n = result["claims"]
     count = lambda key: sum(r[key] for r in result["rows"])  # noqa: E731
     both = sum(r["found"] and r["qualifier"] for r in result["rows"])
-    return "\n".join([
-        "| shipped claims | found with the right value and qualifier | right window | right quantity | proposals | proposals that were not claims |",
-        "|---:|---:|---:|---:|---:|---:|",
-        f"| {n} | {both} ({both / n:.0%}) | {count('window')} ({count('window') / n:.0%}) | "
-        f"{count('quantity')} ({count('quantity') / n:.0%}) | {result['proposals']} | {result['not_claims']} |",
-    ])
+    return "\n".join(
+        [
+            "| shipped claims | found with the right value and qualifier | right window | right quantity | proposals | proposals that were not claims |",
+            "|---:|---:|---:|---:|---:|---:|",
+            f"| {n} | {both} ({both / n:.0%}) | {count('window')} ({count('window') / n:.0%}) | "
+            f"{count('quantity')} ({count('quantity') / n:.0%}) | {result['proposals']} | {result['not_claims']} |",
+        ]
+    )
 
 
 if __name__ == "__main__":
@@ -65,7 +67,13 @@ if __name__ == "__main__":
     if "-v" in sys.argv:
         for r in result["rows"]:
             p = r["proposal"]
-            print(r["claim"], "found" if r["found"] else "MISSING", "" if r["qualifier"] else "QUAL", "" if r["window"] else "WINDOW",
-                  "" if r["quantity"] else "QUANTITY", (p.qualifier, p.window, p.quantity, p.kind) if p else "")
+            print(
+                r["claim"],
+                "found" if r["found"] else "MISSING",
+                "" if r["qualifier"] else "QUAL",
+                "" if r["window"] else "WINDOW",
+                "" if r["quantity"] else "QUANTITY",
+                (p.qualifier, p.window, p.quantity, p.kind) if p else "",
+            )
         for p in result["unmatched"]:
             print("NOT A CLAIM:", p.figure, p.quantity, p.qualifier, "|", p.quote[:100])

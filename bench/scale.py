@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from reportedly.inputs.schema import RATINGS
-from reportedly.model.design import Design
 from reportedly.fitting.gate import diagnose
 from reportedly.fitting.sampling import sample
-from reportedly.model.builder import build_model
-from reportedly.results.estimates import Estimates
-from reportedly.model.simulate import draw_truth, simulate_design
+from reportedly.inputs.schema import RATINGS
 from reportedly.inputs.spec import load_spec
+from reportedly.model.builder import build_model
+from reportedly.model.design import Design
+from reportedly.model.simulate import draw_truth, simulate_design
+from reportedly.results.estimates import Estimates
 from reportedly.timeaxis import MonthAxis
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,14 +12,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from reportedly.inputs.case import load_case
 from reportedly.fitting.compile_cache import compile_design
-from reportedly.model.design import build_design
-from reportedly.results.estimates import kept
-from reportedly.workflows.estimate import reported_quantities
 from reportedly.fitting.gate import Diagnostics, diagnose, next_try
 from reportedly.fitting.sampling import posterior_of, sample_compiled
-from reportedly.results.estimates import Estimates
+from reportedly.inputs.case import load_case
+from reportedly.model.design import build_design
+from reportedly.results.estimates import Estimates, kept
+from reportedly.workflows.estimate import reported_quantities
 
 
 def sweep(root: Path, seeds: int, **settings) -> dict:
@@ -61,4 +60,6 @@ ALTERNATIVES = {"1,000 draws a chain": {"draws": 1000}, "low-rank mass matrix": 
 
 def alternatives(root: Path, seeds: int = 10) -> dict:
     """The seed sweep under each of ALTERNATIVES and under the shipped settings, `seeds` seeds each."""
-    return {"shipped": sweep(root, seeds)} | {name: sweep(root, seeds, **settings) for name, settings in ALTERNATIVES.items()}
+    return {"shipped": sweep(root, seeds)} | {
+        name: sweep(root, seeds, **settings) for name, settings in ALTERNATIVES.items()
+    }

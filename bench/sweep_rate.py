@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 from reportedly.inputs.case import load_case
-from reportedly.validation.sweep import cluster
 from reportedly.validation.calibration import run_sbc
 from reportedly.validation.refit import make_refitter
+from reportedly.validation.sweep import cluster
 
 
 def sweep_rates(root: Path, workers=(0, 1, 2), sims: int = 24) -> list[dict]:

@@ -37,6 +37,7 @@ class MonthAxis:
 
     @property
     def months(self) -> list[dt.date]:
+        """The first day of every month on the axis."""
         out, year, month = [], self.first.year, self.first.month
         while (year, month) <= (self.last.year, self.last.month):
             out.append(dt.date(year, month, 1))
@@ -45,10 +46,12 @@ class MonthAxis:
 
     @property
     def labels(self) -> list[str]:
+        """Every month on the axis as YYYY-MM."""
         return [m.strftime("%Y-%m") for m in self.months]
 
     @property
     def start(self) -> dt.date:
+        """The first day of the axis."""
         return self.months[0]
 
     @property
@@ -59,6 +62,7 @@ class MonthAxis:
 
     @property
     def last_day(self) -> dt.date:
+        """The last day of the axis."""
         return self.stop - dt.timedelta(days=1)
 
     def position(self, day: dt.date) -> tuple[int, float]:
@@ -111,7 +115,9 @@ def row_window_totals(flows: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
 
     def at(k, f):
         index = np.broadcast_to(np.asarray(k)[:, None], flows.shape[:-1] + (1,))
-        return (np.take_along_axis(cum, index, axis=-1) + np.asarray(f)[:, None] * np.take_along_axis(pad, index, axis=-1))[..., 0]
+        return (
+            np.take_along_axis(cum, index, axis=-1) + np.asarray(f)[:, None] * np.take_along_axis(pad, index, axis=-1)
+        )[..., 0]
 
     return at(k1, f1) - at(k0, f0)
 
@@ -125,11 +131,12 @@ onset's edge or after the end's."""
 def _edge_integral(x):
     """The integral up to x (months after an edge's centre) of a quintic smoothstep rising over EDGE_MONTHS."""
     u = np.clip(x / EDGE_MONTHS + 0.5, 0.0, 1.0)
-    return EDGE_MONTHS * (u ** 4 * (u * (u - 3) + 2.5) + np.maximum(x / EDGE_MONTHS - 0.5, 0.0))
+    return EDGE_MONTHS * (u**4 * (u * (u - 3) + 2.5) + np.maximum(x / EDGE_MONTHS - 0.5, 0.0))
 
 
 def running_share(month, onset=None, end=None):
-    """The share of each month (0-based on the axis) a flow runs, between its onset and end (months since the axis start).
+    """The share of each month (0-based on the axis) a flow runs, between its onset and end (months since the axis
+    start).
 
     Each edge is a quintic smoothstep 6u^5 - 15u^4 + 10u^3 over EDGE_MONTHS, integrated over the month; without an
     onset or end the flow runs on that side. `flow_op` computes the same in the model.

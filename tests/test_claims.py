@@ -4,12 +4,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, edit
-from reportedly.inputs.case import load_case
-from reportedly.inputs.claims import load_evidence, relay_differences
+
 from reportedly.cli import main
 from reportedly.errors import InputError
+from reportedly.inputs.case import load_case
+from reportedly.inputs.claims import load_evidence, relay_differences
 
 CLAIMS = Path("seeds/claims")
 KH = CLAIMS / "000_31607b5f6cd77ebe.yaml"
@@ -68,62 +68,160 @@ def test_shipped_claims_fit_the_model():
 
 BAD_CLAIMS = [
     # (file, old text, new text, message the user sees)
-    (KH, "    qualifier: approximately\n    window: {kind: period, start: 2024-01-01, end: 2024-12-15}",
-     "    qualifer: approximately\n    window: {kind: period, start: 2024-01-01, end: 2024-12-15}",
-     "claim kh-shells-2024: field 'qualifer': unknown field (did you mean 'qualifier'?)"),
-    (KH, "    value: 9000000\n", "    value: nine million\n",
-     "claim kh-shells-2024: field 'value': Input should be a valid number"),
-    (KH, "end: 2024-12-15}\n    origin: msmt\n    notes: Rocket", "end: 2023-12-15}\n    origin: msmt\n    notes: Rocket",
-     "claim kh-shells-2024: field 'window': window ends (2023-12-15) before it starts (2024-01-01)"),
-    (KH, "    value: 9000000\n", "    value: -9000000\n",
-     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got -9e+06"),
-    (KH, "    value: 9000000\n", "    value: 0\n",
-     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got 0"),
-    (KH, "    value: 9000000\n", "    value: 1e30\n",
-     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got 1e+30"),
-    (KH, "    value: 9000000\n", "    value: .nan\n",
-     "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got nan"),
-    (KH, "    value: 9000000\n", "    value: 900000000\n",
-     "claim kh-shells-2024: field 'value': 900,000,000 is not a figure the quote prints (it prints 9,000,000); "
-     "correct the figure or the quote"),
-    (KH, "    value: 9000000\n", "    value: 9000000\n    value: 8000000\n",
-     "000_31607b5f6cd77ebe.yaml: is not valid YAML at line 12, column 5: key 'value' is given twice (first at line 11); keep one"),
-    (KH, "report_date: 2025-05-29", "report_date: 2099-05-29",
-     "claim kh-shells-2024: field 'report_date': 2099-05-29 is in the future"),
-    (KH, "quote: The report underscores North Korea’s plans", "quote: The report underscores North Korea's plans",
-     "claim kh-workers-plan-2025: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt; it differs from "
-     "the article only in quotation marks, apostrophes, dashes or spacing. Copy the article's text: "
-     "'The report underscores North Korea’s plans"),
-    (KH, "quote: In addition, approximately", "quote: In addition,  approximately",
-     "claim kh-shells-2024: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt; it differs from "
-     "the article only in quotation marks, apostrophes, dashes or spacing. Copy the article's text: 'In addition, approx"),
-    (KH, "    low: 2000\n    high: 9000\n", "    low: 9000\n    high: 2000\n",
-     "claim kh-workers-plan-2025: range low (9000) is above high (2000)"),
-    (KH, "    low: 2000\n    high: 9000\n", "    low: 2000\n",
-     "claim kh-workers-plan-2025: a range needs both 'low' and 'high'"),
-    (KH, "    origin: msmt\n    notes: Rocket", "    origin: msmtt\n    notes: Rocket",
-     "claim kh-shells-2024: field 'origin': unknown source 'msmtt' (did you mean 'msmt'?); add it to seeds/sources.yaml"),
-    (KH, "quote: In addition, approximately 9 million", "quote: In addition, approximately 8 million",
-     "claim kh-shells-2024: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt"),
-    (KH, "  - id: kh-containers\n", "  - id: kh-shells-2024\n",
-     "claim kh-shells-2024: field 'id': duplicate id, first used in"),
-    (DIA, "  - id: b-containers\n", "  - id: kh-containers\n",
-     "claim kh-containers: field 'id': duplicate id, first used in"),
-    (KH, "window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
-     "window: {kind: period, start: 2024-01-01, end: 2024-13-15}\n    origin: msmt\n    notes: Rocket",
-     "claim kh-shells-2024: field 'window.end': Input should be a valid date"),
-    (KH, "article: 000_31607b5f6cd77ebe.txt", "article: 000_31607b5f6cd77ebf.txt",
-     "no article '000_31607b5f6cd77ebf.txt' in seeds/articles (did you mean '000_31607b5f6cd77ebe.txt'?)"),
-    (KH, "    use: false\n    reason: The article's lede repeats kh-workers-2024; one assessment counts once.\n", "",
-     "assessment 'msmt-workers-2024' would count 2 times (kh-workers-2024-lede, kh-workers-2024)"),
-    (DIA, "    basis: b-containers\n", "    basis: b-container\n",
-     "claim b-conversion: field 'basis': basis 'b-container' is not a claim id (did you mean 'b-containers'?)"),
-    (KH, "    assessment: msmt-shells-2024\n", "    assessment: [msmt-shells-2024\n",
-     "000_31607b5f6cd77ebe.yaml: is not valid YAML at line 8"),
-    (KH, "    quote: In addition", "    qoute: In addition",
-     "claim kh-shells-2024: field 'qoute': unknown field (did you mean 'quote'?)"),
-    (KH, "  - id: kh-shells-2024\n", "  - id: kh-shells-2024\n    report_date: 2025-99-01\n",
-     "claim kh-shells-2024: field 'report_date': Input should be a valid date"),
+    (
+        KH,
+        "    qualifier: approximately\n    window: {kind: period, start: 2024-01-01, end: 2024-12-15}",
+        "    qualifer: approximately\n    window: {kind: period, start: 2024-01-01, end: 2024-12-15}",
+        "claim kh-shells-2024: field 'qualifer': unknown field (did you mean 'qualifier'?)",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: nine million\n",
+        "claim kh-shells-2024: field 'value': Input should be a valid number",
+    ),
+    (
+        KH,
+        "end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
+        "end: 2023-12-15}\n    origin: msmt\n    notes: Rocket",
+        "claim kh-shells-2024: field 'window': window ends (2023-12-15) before it starts (2024-01-01)",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: -9000000\n",
+        "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got -9e+06",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: 0\n",
+        "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got 0",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: 1e30\n",
+        "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got 1e+30",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: .nan\n",
+        "claim kh-shells-2024: field 'value': must be a positive count no larger than 1,000,000,000,000, got nan",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: 900000000\n",
+        "claim kh-shells-2024: field 'value': 900,000,000 is not a figure the quote prints (it prints 9,000,000); "
+        "correct the figure or the quote",
+    ),
+    (
+        KH,
+        "    value: 9000000\n",
+        "    value: 9000000\n    value: 8000000\n",
+        "000_31607b5f6cd77ebe.yaml: is not valid YAML at line 12, column 5: key 'value' is given twice (first at line 11); keep one",
+    ),
+    (
+        KH,
+        "report_date: 2025-05-29",
+        "report_date: 2099-05-29",
+        "claim kh-shells-2024: field 'report_date': 2099-05-29 is in the future",
+    ),
+    (
+        KH,
+        "quote: The report underscores North Korea’s plans",
+        "quote: The report underscores North Korea's plans",
+        "claim kh-workers-plan-2025: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt; it differs from "
+        "the article only in quotation marks, apostrophes, dashes or spacing. Copy the article's text: "
+        "'The report underscores North Korea’s plans",
+    ),
+    (
+        KH,
+        "quote: In addition, approximately",
+        "quote: In addition,  approximately",
+        "claim kh-shells-2024: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt; it differs from "
+        "the article only in quotation marks, apostrophes, dashes or spacing. Copy the article's text: 'In addition, approx",
+    ),
+    (
+        KH,
+        "    low: 2000\n    high: 9000\n",
+        "    low: 9000\n    high: 2000\n",
+        "claim kh-workers-plan-2025: range low (9000) is above high (2000)",
+    ),
+    (
+        KH,
+        "    low: 2000\n    high: 9000\n",
+        "    low: 2000\n",
+        "claim kh-workers-plan-2025: a range needs both 'low' and 'high'",
+    ),
+    (
+        KH,
+        "    origin: msmt\n    notes: Rocket",
+        "    origin: msmtt\n    notes: Rocket",
+        "claim kh-shells-2024: field 'origin': unknown source 'msmtt' (did you mean 'msmt'?); add it to seeds/sources.yaml",
+    ),
+    (
+        KH,
+        "quote: In addition, approximately 9 million",
+        "quote: In addition, approximately 8 million",
+        "claim kh-shells-2024: field 'quote': quote not found verbatim in 000_31607b5f6cd77ebe.txt",
+    ),
+    (
+        KH,
+        "  - id: kh-containers\n",
+        "  - id: kh-shells-2024\n",
+        "claim kh-shells-2024: field 'id': duplicate id, first used in",
+    ),
+    (
+        DIA,
+        "  - id: b-containers\n",
+        "  - id: kh-containers\n",
+        "claim kh-containers: field 'id': duplicate id, first used in",
+    ),
+    (
+        KH,
+        "window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
+        "window: {kind: period, start: 2024-01-01, end: 2024-13-15}\n    origin: msmt\n    notes: Rocket",
+        "claim kh-shells-2024: field 'window.end': Input should be a valid date",
+    ),
+    (
+        KH,
+        "article: 000_31607b5f6cd77ebe.txt",
+        "article: 000_31607b5f6cd77ebf.txt",
+        "no article '000_31607b5f6cd77ebf.txt' in seeds/articles (did you mean '000_31607b5f6cd77ebe.txt'?)",
+    ),
+    (
+        KH,
+        "    use: false\n    reason: The article's lede repeats kh-workers-2024; one assessment counts once.\n",
+        "",
+        "assessment 'msmt-workers-2024' would count 2 times (kh-workers-2024-lede, kh-workers-2024)",
+    ),
+    (
+        DIA,
+        "    basis: b-containers\n",
+        "    basis: b-container\n",
+        "claim b-conversion: field 'basis': basis 'b-container' is not a claim id (did you mean 'b-containers'?)",
+    ),
+    (
+        KH,
+        "    assessment: msmt-shells-2024\n",
+        "    assessment: [msmt-shells-2024\n",
+        "000_31607b5f6cd77ebe.yaml: is not valid YAML at line 8",
+    ),
+    (
+        KH,
+        "    quote: In addition",
+        "    qoute: In addition",
+        "claim kh-shells-2024: field 'qoute': unknown field (did you mean 'quote'?)",
+    ),
+    (
+        KH,
+        "  - id: kh-shells-2024\n",
+        "  - id: kh-shells-2024\n    report_date: 2025-99-01\n",
+        "claim kh-shells-2024: field 'report_date': Input should be a valid date",
+    ),
 ]
 
 
@@ -164,28 +262,55 @@ def test_article_that_is_not_utf8(case_dir, capsys):
 
 
 def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
-    edit(case_dir / KH, "    quantity: shipments\n    kind: count\n    value: 49\n    qualifier: none\n"
-         "    window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    use: false\n"
-         "    reason: The model has no shipments quantity; how many containers a shipment carries is not reported.\n",
-         "    quantity: shipments\n    kind: count\n    value: 49\n    qualifier: none\n"
-         "    window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n")
+    edit(
+        case_dir / KH,
+        "    quantity: shipments\n    kind: count\n    value: 49\n    qualifier: none\n"
+        "    window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    use: false\n"
+        "    reason: The model has no shipments quantity; how many containers a shipment carries is not reported.\n",
+        "    quantity: shipments\n    kind: count\n    value: 49\n    qualifier: none\n"
+        "    window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n",
+    )
     assert main(["--root", str(case_dir), "claims", "--check"]) == 2
-    assert "claim kh-shipments-2024: field 'quantity': quantity 'shipments' is not in the model" in capsys.readouterr().err
+    assert (
+        "claim kh-shipments-2024: field 'quantity': quantity 'shipments' is not in the model" in capsys.readouterr().err
+    )
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("[flows.workers]", "[flows.workers]\nlevle = 3", "field 'flows.workers.levle': unknown field (did you mean 'level'?)"),
-    ('product = ["containers", "rounds_per_container"]', 'product = ["containers", "rounds_per_crate"]',
-     "link 'shells': product must be [flow, ratio]"),
-    ('dist = "halfnormal", sigma = 0.3, reason = "Labour', 'dist = "halfnormel", sigma = 0.3, reason = "Labour',
-     "flows.workers.smoothness.dist"),
-    ('quantity = "workers"\nstart = 2024-01-01', 'quantity = "labourers"\nstart = 2024-01-01',
-     "headline 'workers_2024': unknown quantity 'labourers'"),
-    ('duration = { dist = "lognormal", median = 36, sigma = 1.0, reason = "Dispatch',
-     'duration = { dist = "lognormal", median = 0, sigma = 1.0, reason = "Dispatch', "flows.workers.duration.median"),
-    ('mean = 2024-10-10, sd_days = 15', 'mean = 2022-10-10, sd_days = 15',
-     "flow 'troops': onset mean 2022-10-10 is outside the time axis 2023-01-01 to 2025-07-31; move it inside or widen [time]"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "[flows.workers]",
+            "[flows.workers]\nlevle = 3",
+            "field 'flows.workers.levle': unknown field (did you mean 'level'?)",
+        ),
+        (
+            'product = ["containers", "rounds_per_container"]',
+            'product = ["containers", "rounds_per_crate"]',
+            "link 'shells': product must be [flow, ratio]",
+        ),
+        (
+            'dist = "halfnormal", sigma = 0.3, reason = "Labour',
+            'dist = "halfnormel", sigma = 0.3, reason = "Labour',
+            "flows.workers.smoothness.dist",
+        ),
+        (
+            'quantity = "workers"\nstart = 2024-01-01',
+            'quantity = "labourers"\nstart = 2024-01-01',
+            "headline 'workers_2024': unknown quantity 'labourers'",
+        ),
+        (
+            'duration = { dist = "lognormal", median = 36, sigma = 1.0, reason = "Dispatch',
+            'duration = { dist = "lognormal", median = 0, sigma = 1.0, reason = "Dispatch',
+            "flows.workers.duration.median",
+        ),
+        (
+            "mean = 2024-10-10, sd_days = 15",
+            "mean = 2022-10-10, sd_days = 15",
+            "flow 'troops': onset mean 2022-10-10 is outside the time axis 2023-01-01 to 2025-07-31; move it inside or widen [time]",
+        ),
+    ],
+)
 def test_bad_model_file(case_dir, capsys, old, new, message):
     edit(case_dir / "models/dprk_russia.toml", old, new)
     assert main(["--root", str(case_dir), "claims"]) == 2
@@ -227,11 +352,24 @@ def test_a_source_given_twice_is_refused(case_dir, capsys):
         out.write("msmt:\n  name: Again\n  type: news outlet\n  rating: E\n  rationale: A second entry.\n")
     assert main(["--root", str(case_dir), "claims", "--check"]) == 2
     err = capsys.readouterr().err
-    assert "seeds/sources.yaml: is not valid YAML at line 90, column 1: key 'msmt' is given twice (first at line 8); keep one" in err
+    assert (
+        "seeds/sources.yaml: is not valid YAML at line 90, column 1: key 'msmt' is given twice (first at line 8); keep one"
+        in err
+    )
 
 
-@pytest.mark.parametrize("kind", ["think tank", "open-source research group", "international organisation",
-                                  "news outlet's own reporting", "company", "government", "other"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "think tank",
+        "open-source research group",
+        "international organisation",
+        "news outlet's own reporting",
+        "company",
+        "government",
+        "other",
+    ],
+)
 def test_source_types_analysts_meet(case_dir, capsys, kind):
     edit(case_dir / "seeds/sources.yaml", "  type: belligerent government\n", f"  type: {kind}\n")
     assert main(["--root", str(case_dir), "claims", "--check"]) == 0
@@ -248,8 +386,10 @@ def test_a_claims_file_that_is_a_list(case_dir, capsys):
     (case_dir / KH).write_text("- one\n- two\n" * 200, encoding="utf-8")
     assert main(["--root", str(case_dir), "claims", "--check"]) == 2
     err = capsys.readouterr().err
-    assert ("000_31607b5f6cd77ebe.yaml: expected a mapping with 'article', 'report_date' and 'claims' at the top, "
-            "got a list; list the claims under 'claims:'") in err
+    assert (
+        "000_31607b5f6cd77ebe.yaml: expected a mapping with 'article', 'report_date' and 'claims' at the top, "
+        "got a list; list the claims under 'claims:'"
+    ) in err
     assert len(err) < 400
 
 
@@ -264,24 +404,35 @@ def test_an_article_that_is_not_a_file(case_dir, capsys, make):
         path.symlink_to(path)
     assert main(["--root", str(case_dir), "claims", "--check"]) == 2
     err = capsys.readouterr().err
-    assert "005_extra.txt: cannot be read (" in err and "an article must be a text file (not a folder or a broken link)" in err
+    assert (
+        "005_extra.txt: cannot be read (" in err
+        and "an article must be a text file (not a folder or a broken link)" in err
+    )
     assert "Traceback" not in err
 
 
 def test_a_window_outside_the_time_axis_says_how_to_extend_it(case_dir, capsys):
-    edit(case_dir / KH, "window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
-         "window: {kind: period, start: 2022-06-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket")
+    edit(
+        case_dir / KH,
+        "window: {kind: period, start: 2024-01-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
+        "window: {kind: period, start: 2022-06-01, end: 2024-12-15}\n    origin: msmt\n    notes: Rocket",
+    )
     assert main(["--root", str(case_dir), "claims", "--check"]) == 2
-    assert ("claim kh-shells-2024: field 'window': window date 2022-06-01 is before the time axis starts (2023-01-01); "
-            "to cover it, set [time] start in models/dprk_russia.toml to 2022-06 or earlier and run "
-            "'reportedly estimate dprk_russia' again") in capsys.readouterr().err
+    assert (
+        "claim kh-shells-2024: field 'window': window date 2022-06-01 is before the time axis starts (2023-01-01); "
+        "to cover it, set [time] start in models/dprk_russia.toml to 2022-06 or earlier and run "
+        "'reportedly estimate dprk_russia' again"
+    ) in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("where", "message"), [
-    ("file", "is not a folder; give the case folder that holds seeds/ and models/"),
-    ("missing", "does not exist; give the case folder"),
-    ("empty", "has no seeds/ and models/ inside"),
-])
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("file", "is not a folder; give the case folder that holds seeds/ and models/"),
+        ("missing", "does not exist; give the case folder"),
+        ("empty", "has no seeds/ and models/ inside"),
+    ],
+)
 def test_root_that_is_not_a_case_folder(tmp_path, capsys, where, message):
     root = tmp_path / "x"
     if where == "file":

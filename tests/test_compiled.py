@@ -7,13 +7,13 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from reportedly.fitting import compile_cache as cache
 from reportedly.fitting import nutpie_adapter as adapter
 from reportedly.inputs.case import load_case
-from reportedly.model.design import build_design
 from reportedly.model.builder import build_model
+from reportedly.model.design import build_design
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +40,13 @@ def test_cached_model_matches_the_pymc_model(shipped):
     compiled = cache.compile_design(spec, design)
     point = compiled.initial_point_func(3)
     logp, grad = adapter.logp_at(compiled, point)
-    assert logp == pytest.approx(reference_logp(build_model(spec, padded_like(compiled, design)), compiled, point), rel=1e-9)
+    assert logp == pytest.approx(
+        reference_logp(build_model(spec, padded_like(compiled, design)), compiled, point), rel=1e-9
+    )
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
-    assert len(compiled.coords["claim"]) > len(design.claim_ids) and len(compiled.coords["source"]) > len(design.sources)
+    assert len(compiled.coords["claim"]) > len(design.claim_ids) and len(compiled.coords["source"]) > len(
+        design.sources
+    )
 
 
 def test_spare_rows_change_nothing_but_the_spare_sources_prior(shipped):
@@ -52,11 +56,14 @@ def test_spare_rows_change_nothing_but_the_spare_sources_prior(shipped):
     compiled = cache.compile_design(spec, design)
     point = compiled.initial_point_func(4)
     names, slices, _ = compiled.shape_info
-    spare = [point[slices[names.index(name)]][len(design.sources):] for name in ("source_z", "bias_z")]
+    spare = [point[slices[names.index(name)]][len(design.sources) :] for name in ("source_z", "bias_z")]
     model = build_model(spec, design)
     reference = model.compile_logp(jacobian=True)
-    values = {name: point[where][:len(design.sources)] if name in ("source_z", "bias_z") else point[where].reshape(shape)
-              for name, where, shape in zip(*compiled.shape_info) if name in model.initial_point()}
+    values = {
+        name: point[where][: len(design.sources)] if name in ("source_z", "bias_z") else point[where].reshape(shape)
+        for name, where, shape in zip(*compiled.shape_info)
+        if name in model.initial_point()
+    }
     expected = float(reference(values)) + sum(stats.norm.logpdf(z).sum() for z in spare)
     assert adapter.logp_at(compiled, point)[0] == pytest.approx(expected, rel=1e-9)
 
@@ -66,9 +73,13 @@ def test_edited_claims_reuse_the_compiled_model(shipped):
     spec, design = shipped
     compiled = cache.compile_design(spec, design)
     key = cache.model_key(spec, padded_like(compiled, design))
-    moved = dataclasses.replace(design, log_lower=design.log_lower + 0.3, log_upper=design.log_upper + 0.3,
-                                k1=np.maximum(design.k1 - 1, design.k0 + 1),
-                                source_rating=np.full_like(design.source_rating, 3))
+    moved = dataclasses.replace(
+        design,
+        log_lower=design.log_lower + 0.3,
+        log_upper=design.log_upper + 0.3,
+        k1=np.maximum(design.k1 - 1, design.k0 + 1),
+        source_rating=np.full_like(design.source_rating, 3),
+    )
     fewer = design.without([design.claim_ids[0], design.claim_ids[-1]])
     for edited in (moved, fewer):
         assert cache.model_key(spec, padded_like(compiled, edited)) == key
@@ -103,7 +114,9 @@ def test_the_key_changes_with_the_model_and_room_for_claims_but_not_the_sampler_
     assert cache.model_key(spec, design.padded(len(design.claim_ids) + 1, len(design.sources))) != key
     assert cache.model_key(wider, design) != key
     assert cache.model_key(more_draws, design) == key
-    later = spec.model_copy(update={"time": spec.time.model_copy(update={"horizon": spec.time.horizon.replace(year=2030)})})
+    later = spec.model_copy(
+        update={"time": spec.time.model_copy(update={"horizon": spec.time.horizon.replace(year=2030)})}
+    )
     assert cache.model_key(later, design) == key
 
 
@@ -143,7 +156,7 @@ def test_a_change_in_their_insides_is_caught(monkeypatch, change):
             monkeypatch.setattr(nutpie_pymc, "_make_functions", lambda model, mode: None)
         case "function":
             monkeypatch.delattr(nutpie_pymc, "_prepare_dims_and_coords")
-        case "field":   # as though nutpie renamed a field of its compiled model
+        case "field":  # as though nutpie renamed a field of its compiled model
             monkeypatch.setattr(adapter, "COMPILED_MODEL_FIELDS", adapter.COMPILED_MODEL_FIELDS | {"_renamed"})
         case "cache":
             monkeypatch.delattr(pytensor_cache, "CACHED_SRC_FUNCTIONS")
@@ -155,7 +168,9 @@ def test_without_them_nutpies_public_path_compiles_and_samples(shipped, monkeypa
     monkeypatch.setattr(adapter, "private_path_works", lambda: False)
     compiled = cache.compile_design(spec, design)
     assert "using nutpie's public path" in caplog.text
-    logp, grad = adapter.logp_at(compiled, compiled.initial_point_func(3)) if not compiled.shared_var_keys else (0.0, [0.0])
+    logp, grad = (
+        adapter.logp_at(compiled, compiled.initial_point_func(3)) if not compiled.shared_var_keys else (0.0, [0.0])
+    )
     assert np.isfinite(logp) and np.all(np.isfinite(grad))
     run = adapter.run(compiled, spec.sampler.model_copy(update={"draws": 20, "tune": 20, "chains": 2}), 1, False)
     posterior, stats = run.draws(10)

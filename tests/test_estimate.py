@@ -6,8 +6,8 @@ import sys
 
 import pytest
 import xarray as xr
-
 from conftest import ROOT, edit
+
 from reportedly.cli import main
 
 pytestmark = pytest.mark.slow
@@ -74,15 +74,30 @@ def test_query_a_window_and_a_new_report(fitted_case, capsys):
 def test_query_half_a_year_is_less_than_the_whole(fitted_case, capsys):
     medians = []
     for end in ("2024-06-30", "2024-12-31"):
-        main(["--root", str(fitted_case), "query", "dprk_russia", "shells", "--from", "2024-01-01", "--to", end, "--json"])
+        main(
+            [
+                "--root",
+                str(fitted_case),
+                "query",
+                "dprk_russia",
+                "shells",
+                "--from",
+                "2024-01-01",
+                "--to",
+                end,
+                "--json",
+            ]
+        )
         medians.append(json.loads(capsys.readouterr().out)["total"]["0.5"])
     assert medians[0] < medians[1]
 
 
 def test_query_batch(fitted_case, tmp_path, capsys):
     batch = tmp_path / "windows.csv"
-    batch.write_text("quantity,start,end,rating\nshells,2024-01-01,2024-12-31,B\ntroops,,2025-07-13,\n"
-                     "rounds_per_container,,,\n", encoding="utf-8")
+    batch.write_text(
+        "quantity,start,end,rating\nshells,2024-01-01,2024-12-31,B\ntroops,,2025-07-13,\nrounds_per_container,,,\n",
+        encoding="utf-8",
+    )
     assert main(["--root", str(fitted_case), "query", "dprk_russia", "--batch", str(batch), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["quantity"] for r in rows] == ["shells", "troops", "rounds_per_container"]
@@ -90,10 +105,16 @@ def test_query_batch(fitted_case, tmp_path, capsys):
     assert set(rows[0]["report"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["query", "dprk_russia", "tanks"], "'tanks' has no monthly flow"),
-    (["query", "dprk_russia", "shells", "--from", "2025-01-01", "--to", "2024-01-01"], "ends (2024-01-01) before it starts"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "dprk_russia", "tanks"], "'tanks' has no monthly flow"),
+        (
+            ["query", "dprk_russia", "shells", "--from", "2025-01-01", "--to", "2024-01-01"],
+            "ends (2024-01-01) before it starts",
+        ),
+    ],
+)
 def test_query_bad_input(fitted_case, capsys, args, message):
     assert main(["--root", str(fitted_case), *args]) == 2
     err = capsys.readouterr().err
@@ -117,8 +138,8 @@ def test_gate_failure_writes_nothing_and_keeps_previous_estimates(fitted_case, t
 def test_a_fit_that_fails_the_gate_is_sampled_again_with_smaller_steps_then_more_draws():
     """After divergences, once with a target acceptance halfway to 1; after slow mixing alone, once with twice
     the draws; then no more."""
-    from reportedly.inputs.case import load_case
     from reportedly.fitting.gate import Diagnostics, next_try
+    from reportedly.inputs.case import load_case
 
     first = load_case(ROOT).spec.sampler
     diverged = Diagnostics(3, {"shells_2024": 1.002}, {"shells_2024": 2000.0})
@@ -135,32 +156,39 @@ def test_a_fit_that_fails_the_gate_is_sampled_again_with_smaller_steps_then_more
 
 
 def test_fresh_fit_matches_the_committed_golden_estimates(fitted_case):
-    """The committed estimates/ are the golden file: refresh them with `./run.sh estimate` when the model
-    or claims change on purpose, and review the diff of summary.csv."""
+    """The committed estimates/ (summary.csv, from the fit its summary.md names) are the golden file: refresh them
+    with `./run.sh estimate` when the model or claims change on purpose, and review the diff of summary.csv."""
+    import pandas as pd
     from conftest import ROOT
-    from reportedly.inputs.case import load_case
-    from reportedly.results.estimates import load_estimates, staleness
-    from reportedly.results.regression import compare
 
-    golden = load_estimates(ROOT / "estimates" / "dprk_russia")
-    assert staleness(golden, load_case(ROOT).fingerprint()) == [], "golden estimates are stale: run ./run.sh estimate"
+    from reportedly.inputs.case import load_case
+    from reportedly.results.estimates import load_estimates
+    from reportedly.results.regression import compare_with_summary
+
+    golden = ROOT / "estimates" / "dprk_russia"
+    current = load_case(ROOT).fingerprint()
+    stamp = f"claims {current['claims_hash']}, model {current['spec_hash']}"
+    assert stamp in (golden / "summary.md").read_text(), "golden estimates are stale: run ./run.sh estimate"
     fresh = load_estimates(fitted_case / "estimates" / "dprk_russia")
-    assert fresh.attrs["random_seed"] == golden.attrs["random_seed"]
-    deviations = compare(golden, fresh)
+    assert f"seed {fresh.attrs['random_seed']}," in (golden / "summary.md").read_text()
+    deviations = compare_with_summary(pd.read_csv(golden / "summary.csv"), fresh)
     assert deviations == [], "\n".join(map(str, deviations))
 
 
-def test_regression_check_catches_a_perturbed_golden_value():
-    from conftest import ROOT
-    from reportedly.results.estimates import Estimates, load_estimates
-    from reportedly.results.regression import compare
+def test_regression_check_catches_a_perturbed_golden_value(fitted_case):
+    import pandas as pd
 
-    golden = load_estimates(ROOT / "estimates" / "dprk_russia")
-    flow = golden.posterior["flow"]
-    shifted = flow.where(flow["quantity"] != "troops", flow * 1.03)
-    perturbed = Estimates(golden.posterior.assign(flow=shifted), golden.attrs, golden.spec)
-    flagged = {d.headline for d in compare(golden, perturbed)}
-    assert flagged == {"troops_to_date"}
+    from reportedly.results.estimates import Estimates, load_estimates
+    from reportedly.results.regression import compare, compare_with_summary
+
+    folder = fitted_case / "estimates" / "dprk_russia"
+    fit = load_estimates(folder)
+    flow = fit.posterior["flow"]
+    perturbed = Estimates(fit.posterior.assign(flow=flow.where(flow["quantity"] != "troops", flow * 1.03)), fit.attrs,
+                          fit.spec)
+    assert {d.headline for d in compare(fit, perturbed)} == {"troops_to_date"}
+    assert compare_with_summary(pd.read_csv(folder / "summary.csv"), fit) == []
+    assert {d.headline for d in compare_with_summary(pd.read_csv(folder / "summary.csv"), perturbed)} == {"troops_to_date"}
 
 
 def query_json(root, *args) -> dict:
@@ -188,8 +216,10 @@ def test_how_many_by_now_is_a_forecast_whose_interval_widens(fitted_case):
 
 def test_past_the_horizon_is_refused_with_the_fix_and_horizon_overrides_it(fitted_case, capsys):
     assert main(["--root", str(fitted_case), "query", "dprk_russia", "shells", "--to", "2027-06-30"]) == 2
-    assert ("2027-06-30 is past the forecast horizon (2026-12-31); pass --horizon 2027-06-30 (or later), or set "
-            "[time] horizon in models/dprk_russia.toml") in capsys.readouterr().err
+    assert (
+        "2027-06-30 is past the forecast horizon (2026-12-31); pass --horizon 2027-06-30 (or later), or set "
+        "[time] horizon in models/dprk_russia.toml"
+    ) in capsys.readouterr().err
     assert query_json(fitted_case, "shells", "--to", "2027-06-30", "--horizon", "2027-06-30")["forecast_from"]
 
 
@@ -199,5 +229,7 @@ def test_a_window_from_before_the_axis_counts_from_the_onset(fitted_case, capsys
     assert early["start"] == "2020-01-01"
     assert early["total"] == query_json(fitted_case, "shells", "--to", "2024-12-31")["total"]
     assert main(["--root", str(fitted_case), "query", "dprk_russia", "workers", "--from", "2020-01-01"]) == 2
-    assert ("2020-01-01 is before the time axis starts (2023-01-01) and the workers flow may have run before it; to "
-            "cover it, set [time] start in models/dprk_russia.toml to 2020-01 or earlier") in capsys.readouterr().err
+    assert (
+        "2020-01-01 is before the time axis starts (2023-01-01) and the workers flow may have run before it; to "
+        "cover it, set [time] start in models/dprk_russia.toml to 2020-01 or earlier"
+    ) in capsys.readouterr().err

@@ -4,8 +4,8 @@ import datetime as dt
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from reportedly.cli import main
 from reportedly.inputs.extract import propose
 from reportedly.inputs.spec import load_spec
@@ -49,7 +49,9 @@ def test_figures_that_count_nothing_of_the_case_are_not_proposed(spec):
 
 
 def test_plans_and_words_of_magnitude_are_marked_for_the_analyst(spec):
-    (plan,) = propose("Pyongyang plans to send several thousand more workers in the first half of 2025.", D(2025, 5, 29), spec)
+    (plan,) = propose(
+        "Pyongyang plans to send several thousand more workers in the first half of 2025.", D(2025, 5, 29), spec
+    )
     assert (plan.kind, plan.qualifier, plan.low, plan.high) == ("plan", "range", 2000, 9000)
     assert len(plan.to_check) == 2
 
@@ -82,7 +84,7 @@ def test_a_confirmed_draft_passes_the_claims_check(case_dir, tmp_path, capsys):
     assert main([*root, "extract", str(article), "--date", "2025-07-10", "--write"]) == 0
     draft = case_dir / "seeds" / "claims" / "seoul-july.yaml"
     assert (case_dir / "seeds" / "articles" / "seoul-july.txt").read_text(encoding="utf-8") == ARTICLE
-    assert main([*root, "claims", "--check"]) == 2   # no origin yet
+    assert main([*root, "claims", "--check"]) == 2  # no origin yet
     assert "field 'origin'" in capsys.readouterr().err
     draft.write_text(draft.read_text(encoding="utf-8").replace("origin: ''", "origin: sk_dia"), encoding="utf-8")
     assert main([*root, "claims", "--check"]) == 0
@@ -91,7 +93,7 @@ def test_a_confirmed_draft_passes_the_claims_check(case_dir, tmp_path, capsys):
     assert '"value": 1500000.0' in capsys.readouterr().out
 
     before = draft.read_text(encoding="utf-8")
-    assert main([*root, "extract", str(article), "--write"]) == 2   # the date now comes from the claims file
+    assert main([*root, "extract", str(article), "--write"]) == 2  # the date now comes from the claims file
     assert "never overwrites" in capsys.readouterr().err
     assert draft.read_text(encoding="utf-8") == before
 

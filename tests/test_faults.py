@@ -11,14 +11,14 @@ import time
 
 import pytest
 import xarray as xr
-
 from conftest import edit
-from reportedly.inputs.case import load_case
+
 from reportedly.cli import main
 from reportedly.errors import ReportedlyError
-from reportedly.workflows.estimate import write_estimates
+from reportedly.inputs.case import load_case
 from reportedly.results import store
 from reportedly.results.estimates import load_estimates
+from reportedly.workflows.estimate import write_estimates
 
 pytestmark = pytest.mark.slow
 FOLDER = "estimates/dprk_russia"
@@ -48,7 +48,7 @@ def test_killed_estimate_leaves_previous_estimates_intact(fitted_copy):
     run.wait()
     assert snapshot(fitted_copy) == before
     # A staging folder it may have begun is hidden, and the next write clears it (test_next_write_recovers...).
-    assert {p.name for p in (fitted_copy / "estimates").iterdir() if ".staging." not in p.name} == {"dprk_russia"}
+    assert {p.name for p in (fitted_copy / "estimates").iterdir() if not p.name.startswith(".")} == {"dprk_russia"}
     assert main(["--root", str(fitted_copy), "summary"]) == 0
 
 
@@ -128,6 +128,7 @@ def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loa
     """Empty compile cache, fit, fit again (each a fresh process): the same summary.csv, byte for byte, and the
     figures copied, not drawn again. Another seed gives other draws that agree within Monte Carlo error."""
     from conftest import ROOT
+
     from reportedly.results.regression import compare
 
     case = tmp_path / "case"
@@ -142,7 +143,12 @@ def test_a_seed_gives_identical_draws_whether_the_model_was_just_compiled_or_loa
         assert done.returncode in (0, 1), done.stderr[-3000:]
         folder = case / "estimates/aid_convoys"
         summaries.append(((folder / "summary.csv").read_bytes(), load_estimates(folder)))
-        figures.append(((folder / "figures" / store.FIGURES_KEY).read_text(), (folder / "figures/cumulative.png").stat().st_mtime_ns))
+        figures.append(
+            (
+                (folder / "figures" / store.FIGURES_KEY).read_text(),
+                (folder / "figures/cumulative.png").stat().st_mtime_ns,
+            )
+        )
     assert summaries[0][0] == summaries[1][0]
     assert summaries[0][0] != summaries[2][0]
     assert figures[0] == figures[1], "the same posterior's figures are copied"
@@ -172,14 +178,15 @@ def test_a_claim_that_makes_the_log_density_infinite_is_named_before_sampling():
     import dataclasses
 
     from conftest import ROOT
-    from reportedly.model.design import build_design
+
     from reportedly.fitting.sampling import sample
+    from reportedly.model.design import build_design
 
     case = load_case(ROOT / "tests/cases/aid_convoys")
     design = build_design(case)
     i = design.claim_ids.index("bw-trucks")
     lower = design.log_lower.copy()
-    lower[i] = design.log_upper[i] + 1.0   # an empty interval: probability 0 whatever the truth
+    lower[i] = design.log_upper[i] + 1.0  # an empty interval: probability 0 whatever the truth
     with pytest.raises(ReportedlyError, match="not finite at its starting point, because of claim\\(s\\) bw-trucks: "):
         sample(case.spec, dataclasses.replace(design, log_lower=lower), seed=1)
 

@@ -53,20 +53,25 @@ def test_logp_is_a_probability_that_shrinks_with_the_interval():
     assert half == pytest.approx(math.log(0.5))
 
 
-@pytest.mark.parametrize(("value", "step"), [(9_000_000, 1_000_000), (28_000, 1_000), (481, 1), (200, 100), (12.5, 0.1), (160, 10)])
+@pytest.mark.parametrize(
+    ("value", "step"), [(9_000_000, 1_000_000), (28_000, 1_000), (481, 1), (200, 100), (12.5, 0.1), (160, 10)]
+)
 def test_rounding_step_from_significant_figures(value, step):
     assert rounding_step(value) == step
 
 
-@pytest.mark.parametrize(("value", "rule", "expected"), [
-    (9_000_000, "rounding", (8_500_000, 9_500_000)),
-    (28_000, "rounding", (27_500, 28_500)),
-    (28_000, "lower", (28_000, math.inf)),
-    (20_000, "lower_stepped", (20_000, 30_000)),
-    (9_000_000, "upper", (0.0, 9_000_000)),
-    (9_000_000, "upper_stepped", (8_000_000, 9_000_000)),
-    (481, "exact", (480.5, 481.5)),
-])
+@pytest.mark.parametrize(
+    ("value", "rule", "expected"),
+    [
+        (9_000_000, "rounding", (8_500_000, 9_500_000)),
+        (28_000, "rounding", (27_500, 28_500)),
+        (28_000, "lower", (28_000, math.inf)),
+        (20_000, "lower_stepped", (20_000, 30_000)),
+        (9_000_000, "upper", (0.0, 9_000_000)),
+        (9_000_000, "upper_stepped", (8_000_000, 9_000_000)),
+        (481, "exact", (480.5, 481.5)),
+    ],
+)
 def test_printed_interval(value, rule, expected):
     assert printed_interval(value, rule) == expected
 

@@ -4,11 +4,11 @@ import datetime as dt
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from reportedly.inputs.case import load_case
-from reportedly.model.design import build_design
 from reportedly.model.builder import build_model
+from reportedly.model.design import build_design
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, window_totals
 
 
@@ -21,7 +21,14 @@ def shipped():
 
 def test_coords_and_dims(shipped):
     case, design, model = shipped
-    assert model.coords["quantity"] == ("containers", "troops", "workers", "artillery_systems", "ballistic_missiles", "shells")
+    assert model.coords["quantity"] == (
+        "containers",
+        "troops",
+        "workers",
+        "artillery_systems",
+        "ballistic_missiles",
+        "shells",
+    )
     assert len(model.coords["month"]) == 31 and model.coords["month"][0] == "2023-01"
     assert model.coords["claim"] == tuple(c.id for c in case.evidence.used)
     assert model.named_vars_to_dims["flow"] == ("quantity", "month")
@@ -83,8 +90,9 @@ def test_a_month_carries_a_share_of_the_trend_down_to_nothing(shipped):
     case, design, model = shipped
     assert model.coords["spread_quantity"] == tuple(q for q in case.spec.flows if case.spec.flows[q].spread)
     assert model.named_vars_to_dims["share_z"] == ("spread_quantity", "month")
-    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["trend"]]),
-                                 on_unused_input="ignore")
+    compiled = pytensor.function(
+        model.value_vars, model.replace_rvs_by_values([model["flow"], model["trend"]]), on_unused_input="ignore"
+    )
 
     def flow_and_trend(values: dict) -> list[np.ndarray]:
         return compiled(*(values[v.name] for v in model.value_vars))
@@ -102,35 +110,53 @@ def test_a_month_carries_a_share_of_the_trend_down_to_nothing(shipped):
     assert np.allclose(flow[workers, :-2], trend[workers, :-2])
 
 
-def test_a_flow_stops_only_where_no_claim_looks(shipped):
-    """`duration` in a flow's section: the end is drawn from its prior given that it falls after the claims; the
-    flow then fades out over its edge, and no claimed month is touched."""
+def test_a_flow_stops_at_its_end_in_either_part(shipped):
+    """`duration` in a flow's section: an end beyond the claims leaves every claimed month whole, an end within them
+    cuts them; either way the flow is nothing after its end's edge."""
     import pytensor
 
     case, design, model = shipped
-    names = ["flow", "end", "onset"]
-    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model[n] for n in names]),
+    compiled = pytensor.function(model.value_vars, model.replace_rvs_by_values([model["flow"], model["end"]]),
                                  on_unused_input="ignore")
     point = model.initial_point()
-    for z in (-3.0, 0.0, 3.0):
-        point["end_z"] = np.full_like(point["end_z"], z)
-        flow, end, onset = compiled(*(point[v.name] for v in model.value_vars))
-        for name in model.coords["end_quantity"]:
+    flows = {}
+    for part, pick in (("beyond", 1e-9), ("within", 1 - 1e-9)):   # end_pick is drawn on its logit scale
+        point["end_pick_interval__"] = np.full_like(point["end_pick_interval__"], np.log(pick / (1 - pick)))
+        flow, end = compiled(*(point[v.name] for v in model.value_vars))
+        flows[part] = flow
+        for name, stop in zip(model.coords["end_quantity"], end):
             row = list(model.coords["quantity"]).index(name)
             claimed = [i for i, q in enumerate(design.quantity_index) if q == row and not design.is_conversion[i]]
             last_month = max(np.ceil(design.k1[i] + design.f1[i]) for i in claimed)
-            stop = end[list(model.coords["end_quantity"]).index(name)]
-            assert stop >= last_month + EDGE_MONTHS / 2
-            after = np.arange(flow.shape[1]) >= stop + EDGE_MONTHS / 2
-            assert np.all(flow[row, after] == 0.0)
-    point["end_z"] = np.full_like(point["end_z"], 8.0)   # ends far beyond the axis: the flows as they run
-    far, _, _ = compiled(*(point[v.name] for v in model.value_vars))
-    point["end_z"] = np.full_like(point["end_z"], -8.0)  # ends as early as the claims allow
-    near, _, _ = compiled(*(point[v.name] for v in model.value_vars))
-    for i in range(len(design.claim_ids)):
+            assert (stop >= last_month + EDGE_MONTHS / 2) == (part == "beyond"), (part, name, stop, last_month)
+            assert np.all(flow[row, np.arange(flow.shape[1]) >= stop + EDGE_MONTHS / 2] == 0.0)
+    point["end_pick_interval__"] = np.full_like(point["end_pick_interval__"], np.log(1e-9))
+    point["end_beyond_z"] = np.full_like(point["end_beyond_z"], 8.0)   # ends far past the axis: the flows running on
+    running, _ = compiled(*(point[v.name] for v in model.value_vars))
+    for i in range(len(design.claim_ids)):   # beyond the claims, an end leaves every claimed month whole
         if not design.is_conversion[i]:
             window = slice(design.k0[i], int(np.ceil(design.k1[i] + design.f1[i])))
-            np.testing.assert_allclose(near[design.quantity_index[i], window], far[design.quantity_index[i], window], rtol=1e-12)
+            row = design.quantity_index[i]
+            np.testing.assert_allclose(flows["beyond"][row, window], running[row, window], rtol=1e-12)
+    assert any(not np.allclose(flows["within"][design.quantity_index[i], design.k0[i]:design.k1[i]],
+                               running[design.quantity_index[i], design.k0[i]:design.k1[i]])
+               for i in range(len(design.claim_ids)) if not design.is_conversion[i])
+
+
+def test_the_two_parts_of_an_end_draw_its_prior():
+    """With the claims left aside, the end (in whichever part) is the duration's lognormal prior, from the start."""
+    import pymc as pm
+    from scipy import stats
+
+    case = load_case(ROOT)
+    design = build_design(case)
+    model = build_model(case.spec, design, prior=True)
+    end, onset = pm.draw([model["end"], model["onset"]], draws=4000, random_seed=3)
+    for j, name in enumerate(model.coords["end_quantity"]):
+        duration = case.spec.flows[name].duration
+        start = onset[:, list(model.coords["onset_quantity"]).index(name)] if name in model.coords["onset_quantity"] else 0
+        runs = end[:, j] - np.maximum(start, 0)
+        assert stats.kstest(np.log(runs), stats.norm(np.log(duration.median), duration.sigma).cdf).pvalue > 1e-3, name
 
 
 def test_a_flow_runs_between_its_onset_and_end_with_smooth_edges():
@@ -152,8 +178,19 @@ def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
     log_level, smoothness, steps = np.log([900.0, 40.0]), np.array([0.3, 0.1]), rng.standard_normal((2, 24))
     share_z, realised = rng.standard_normal((1, 24)), np.array([400.0])
     onset, end = np.array([5.4, NO_ONSET]), np.array([19.2, NO_END])
-    flows = latent_flows(log_level, smoothness, steps, onset, end, share_z, realised, np.array([0]), np.array([0.75]),
-                         np.array([0]), np.array([0]))
+    flows = latent_flows(
+        log_level,
+        smoothness,
+        steps,
+        onset,
+        end,
+        share_z,
+        realised,
+        np.array([0]),
+        np.array([0.75]),
+        np.array([0]),
+        np.array([0]),
+    )
     walk = np.cumsum(smoothness[:, None] * steps, axis=1)
     trend = np.exp(log_level[:, None] + walk - walk.mean(axis=1, keepdims=True))
     month = np.arange(24)
@@ -166,26 +203,45 @@ def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
 def test_the_model_operations_gradients_match_finite_differences(shipped, operation):
     """Each fused operation's hand-written gradient against central differences of its own values."""
     from reportedly.model.claim_op import CLAIM_INPUTS, claims_logp, claims_logp_pullback
-    from reportedly.model.flow_op import NO_ONSET, latent_flows, latent_flows_pullback
+    from reportedly.model.flow_op import NO_END, NO_ONSET, latent_flows, latent_flows_pullback
 
     _, design, _ = shipped
     rng = np.random.default_rng(1)
     shape = [np.array([0, 1]), np.array([0.75, 0.5]), np.array([0]), np.array([0])]
-    latent = [np.log([900.0, 1500.0, 40.0]), np.array([0.3, 0.2, 0.1]), rng.standard_normal((3, 31)),
-              np.array([7.3, 21.6, NO_ONSET]), np.array([24.4, 29.7, 30.2]), rng.standard_normal((2, 31)), np.array([410.0])]
+    latent = [
+        np.log([900.0, 1500.0, 40.0]),
+        np.array([0.3, 0.2, 0.1]),
+        rng.standard_normal((3, 31)),
+        np.array([7.3, 21.6, NO_ONSET]),
+        np.array([24.4, 29.7, 30.2]),
+        rng.standard_normal((2, 31)),
+        np.array([410.0]),
+    ]
     flows = latent_flows(*latent, *shape)
-    data = [np.asarray(getattr(design, n), dtype=np.int64 if n in ("quantity_index", "ratio_index", "k0", "k1", "source_index")
-                       else float) for n in CLAIM_INPUTS]
-    data[0] = np.minimum(data[0], 3)   # the test's flows: three and one link
-    sources = [np.array([410.0]), rng.normal(0, 0.1, len(design.sources)), rng.uniform(0.1, 0.4, len(design.sources))]
+    data = [
+        np.asarray(
+            getattr(design, n),
+            dtype=np.int64 if n in ("quantity_index", "ratio_index", "k0", "k1", "source_index") else float,
+        )
+        for n in CLAIM_INPUTS
+    ]
+    data[0] = np.minimum(data[0], 3)  # the test's flows: three and one link
+    ends = np.array([23.4, 28.8, NO_END, 23.4])   # per row: the link stops with its flow
+    sources = [ends, np.array([410.0]), rng.normal(0, 0.1, len(design.sources)), rng.uniform(0.1, 0.4, len(design.sources))]
     if operation == "flows":
         inputs, function = latent, lambda values: latent_flows(*values, *shape)
         cotangent = rng.standard_normal(flows.shape)
         gradient = latent_flows_pullback(cotangent, *latent, *shape)
     else:
-        inputs, function = [flows, *sources], lambda values: claims_logp(*values, *data)
-        cotangent = rng.standard_normal(len(design.claim_ids))
-        gradient = claims_logp_pullback(cotangent, flows, *sources, *data)
+        inputs = [flows, *sources]
+        cotangents = rng.standard_normal((2, len(design.claim_ids)))
+        cotangent = 1.0
+
+        def function(values):
+            running, stopped = claims_logp(*values, *data)
+            return running * cotangents[0] + stopped * cotangents[1]
+
+        gradient = claims_logp_pullback(*cotangents, flows, *sources, *data)
     for k, values in enumerate(inputs):
         for index in rng.choice(values.size, min(values.size, 12), replace=False):
             eps = 1e-6 * max(1.0, abs(values.flat[index]))

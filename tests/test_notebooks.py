@@ -4,7 +4,6 @@ import importlib.util
 
 import nbformat
 import pytest
-
 from conftest import ROOT, copy_case
 
 pytestmark = pytest.mark.slow

@@ -5,12 +5,12 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
-from reportedly.inputs.claims import load_evidence
 from reportedly.errors import InputError
+from reportedly.inputs.claims import load_evidence
 
 CLAIMS_FILE = "000_31607b5f6cd77ebe.yaml"
 ORIGINAL = (ROOT / "seeds/claims" / CLAIMS_FILE).read_text(encoding="utf-8")

@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
-from reportedly.inputs.case import load_case
-from reportedly.model.design import build_design
+
 from reportedly.fitting.sampling import sample
+from reportedly.inputs.case import load_case
 from reportedly.model.builder import build_model
-from reportedly.results.estimates import Estimates
+from reportedly.model.design import build_design
 from reportedly.model.simulate import draw_truth, simulate_design
+from reportedly.results.estimates import Estimates
 from reportedly.timeaxis import window_totals
 
 pytestmark = pytest.mark.slow

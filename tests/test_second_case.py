@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import edit
-from reportedly.inputs.case import load_case
+
 from reportedly.cli import main
+from reportedly.inputs.case import load_case
 from reportedly.validation.stress import SHAPES
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,12 @@ def test_claims_and_sources(fitted, capsys):
     assert "all claims valid." in capsys.readouterr().out
     assert main(["--root", str(fitted), "sources"]) == 0
     out = capsys.readouterr().out
-    for kind in ("international organisation", "open-source research group", "think tank", "news outlet's own reporting"):
+    for kind in (
+        "international organisation",
+        "open-source research group",
+        "think tank",
+        "news outlet's own reporting",
+    ):
         assert kind in out
 
 
@@ -57,8 +62,25 @@ def test_summary_and_query(fitted, capsys):
     assert main(["--root", str(fitted), "summary"]) == 0
     out = capsys.readouterr().out
     assert "Tonnes per truck (realised)" in out and "diagnostics: converged" in out and "the_daily" in out
-    assert main(["--root", str(fitted), "query", NAME, "tonnes", "--from", "2024-01-01", "--to", "2024-12-31",
-                 "--rating", "C", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--root",
+                str(fitted),
+                "query",
+                NAME,
+                "tonnes",
+                "--from",
+                "2024-01-01",
+                "--to",
+                "2024-12-31",
+                "--rating",
+                "C",
+                "--json",
+            ]
+        )
+        == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["total"]["0.05"] < 90_000 < answer["total"]["0.95"]
     assert main(["--root", str(fitted), "query", NAME, "tonnes_per_truck", "--json"]) == 0
@@ -67,14 +89,19 @@ def test_summary_and_query(fitted, capsys):
 
 def test_batch_answers_each_row_and_names_the_one_it_cannot(fitted, tmp_path, capsys):
     batch = tmp_path / "rows.csv"
-    batch.write_text("quantity,start,end,rating\ntrucks,2024-01-01,2024-06-30,B\nevacuees,,2027-03-31,\n"
-                     "tonnes,2024-13-01,,\ntrucks,,,\n", encoding="utf-8")
+    batch.write_text(
+        "quantity,start,end,rating\ntrucks,2024-01-01,2024-06-30,B\nevacuees,,2027-03-31,\n"
+        "tonnes,2024-13-01,,\ntrucks,,,\n",
+        encoding="utf-8",
+    )
     assert main(["--root", str(fitted), "query", NAME, "--batch", str(batch), "--json"]) == 2
     captured = capsys.readouterr()
     rows = json.loads(captured.out)
     assert [r.get("error") is None for r in rows] == [True, False, False, True]
-    assert rows[1]["error"] == ("2027-03-31 is past the forecast horizon (2026-09-30); pass --horizon 2027-03-31 (or "
-                                "later), or set [time] horizon in models/aid_convoys.toml")
+    assert rows[1]["error"] == (
+        "2027-03-31 is past the forecast horizon (2026-09-30); pass --horizon 2027-03-31 (or "
+        "later), or set [time] horizon in models/aid_convoys.toml"
+    )
     assert rows[2]["error"].endswith("line 4: dates must be YYYY-MM-DD or empty")
     assert rows[0]["total"]["0.5"] > 0 and rows[3]["total"]["0.5"] > rows[0]["total"]["0.5"]
     assert "2 of 4 rows could not be answered (lines 3, 4)" in captured.err
@@ -86,8 +113,12 @@ def test_check_with_few_simulations_says_they_cannot_tell(fitted, capsys):
     report = (fitted / "estimates" / NAME / "validation.md").read_text()
     assert "With 4 simulations the bands are wide" in report and "run `--sims 200` to tell" in report
     results = json.loads((fitted / "estimates" / NAME / "validation.json").read_text())
-    assert {r["headline"] for r in results["coverage"]} == {"trucks_2024", "tonnes_to_date", "evacuees_to_date",
-                                                            "tonnes_per_truck"}
+    assert {r["headline"] for r in results["coverage"]} == {
+        "trucks_2024",
+        "tonnes_to_date",
+        "evacuees_to_date",
+        "tonnes_per_truck",
+    }
     assert main(["--root", str(fitted), "plot"]) == 0
     assert "sbc_ranks.png" in capsys.readouterr().out
 
@@ -146,19 +177,23 @@ def test_pointwise_log_likelihood_is_the_models(fitted):
     import pymc as pm
     import xarray as xr
 
-    from reportedly.inputs.case import load_case
     from reportedly.fitting.compile_cache import compile_design
-    from reportedly.model.design import build_design
     from reportedly.fitting.sampling import posterior_of, sample_compiled
-    from reportedly.results.influence import claim_log_likelihood
+    from reportedly.inputs.case import load_case
     from reportedly.model.builder import build_model
+    from reportedly.model.design import build_design
+    from reportedly.results.influence import claim_log_likelihood
 
     case = load_case(fitted)
     design = build_design(case)
     sampler = case.spec.sampler.model_copy(update={"draws": 20, "tune": 50, "chains": 2})
     posterior = posterior_of(sample_compiled(compile_design(case.spec, design), sampler, seed=3), design)
-    expected = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": posterior}), model=build_model(case.spec, design),
-                                         extend_inferencedata=False, progressbar=False)["claims"].values
+    expected = pm.compute_log_likelihood(
+        xr.DataTree.from_dict({"posterior": posterior}),
+        model=build_model(case.spec, design),
+        extend_inferencedata=False,
+        progressbar=False,
+    )["claims"].values
     ours = claim_log_likelihood(posterior, design).values
     assert np.allclose(ours, expected, rtol=1e-8, atol=1e-10)
 
@@ -170,8 +205,8 @@ def test_explain_agrees_with_refits_without_each_claim(fitted, capsys):
     import pandas as pd
 
     from reportedly.inputs.case import load_case
-    from reportedly.results.influence import QUANTILES, influence_table, loo_weights
     from reportedly.results.estimates import load_estimates
+    from reportedly.results.influence import QUANTILES, influence_table, loo_weights
     from reportedly.validation.refit import make_refitter
 
     assert main(["--root", str(fitted), "explain", NAME, "--json"]) == 0
@@ -185,7 +220,7 @@ def test_explain_agrees_with_refits_without_each_claim(fitted, capsys):
     claims = list(est.posterior["log_likelihood"]["claim"].values)
     refitter = make_refitter(case, case.spec.sampler)
     checked = 0
-    for claim in ("pi-evacuees", "daily-evacuees-march"):   # the two that move a headline most
+    for claim in ("pi-evacuees", "daily-evacuees-march"):  # the two that move a headline most
         i = claims.index(claim)
         assert pareto_k[i] < 0.7, f"{claim}: k {pareto_k[i]:.2f}"
         exact = refitter.fit(11, refitter.design.without([claim]))[0].headline_draws()
@@ -231,6 +266,6 @@ def test_local_workers_start_while_another_cluster_holds_the_dashboard_port():
             held.bind(("", 8787))
             held.listen()
         except OSError:
-            pass   # something already holds it, which is the case under test
+            pass  # something already holds it, which is the case under test
         with cluster(1) as client:
             assert client.submit(sum, [40, 2]).result() == 42

@@ -5,7 +5,9 @@ import pytest
 
 from reportedly.validation.stress import SHAPES, shaped_flow
 
-FLOW = np.r_[np.zeros(4), 1e-3, 2.0, np.full(20, 100.0)]   # a tail before it starts in month 5 (partly), then 100 a month
+FLOW = np.r_[
+    np.zeros(4), 1e-3, 2.0, np.full(20, 100.0)
+]  # a tail before it starts in month 5 (partly), then 100 a month
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -21,7 +23,7 @@ def test_an_onset_moves_and_the_flow_runs_on_to_the_end():
     later = shaped_flow(FLOW, "later onset", rng, shift_months=3)
     assert np.flatnonzero(earlier)[0] == 2 and np.flatnonzero(later)[0] == 8
     assert earlier[-1] > 0 and later[-1] > 0
-    assert earlier[2:5] / earlier[5:8] == pytest.approx(np.ones(3))   # its first months, copied before it began
+    assert earlier[2:5] / earlier[5:8] == pytest.approx(np.ones(3))  # its first months, copied before it began
 
 
 def test_the_shapes():

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from conftest import copy_case
+
 from reportedly.cli import main
 from reportedly.validation.calibration import sbc_coverage
 

@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
 def parser() -> argparse.ArgumentParser:
     """Every command's arguments."""
     top = argparse.ArgumentParser(prog="reportedly", description=__doc__.split("\n\n")[0])
-    top.add_argument("--root", type=Path, help="case folder holding seeds/ and models/ (default: found from here upward)")
+    top.add_argument(
+        "--root", type=Path, help="case folder holding seeds/ and models/ (default: found from here upward)"
+    )
     commands = top.add_subparsers(required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parsers(commands)

@@ -1,3 +1,5 @@
+"""`python -m reportedly.cli`: the command line."""
+
 import sys
 
 from reportedly.cli import main

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from reportedly.cli.common import case_of
+from reportedly.cli.common import add_run_flags, case_of, settings_checked
 from reportedly.errors import ReportedlyError
 
 
@@ -23,6 +23,7 @@ def add_parsers(commands) -> None:
                    "cores; 0: in this process); the results do not depend on it")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run the refits on the Dask cluster of this scheduler "
                    "(e.g. tcp://10.0.0.5:8786) instead of local workers")
+    add_run_flags(p)
     p.set_defaults(command=check)
 
 
@@ -37,9 +38,9 @@ def check(args) -> int:
     """Run every validation, write it, and print its headline figures; exit 1 when calibration is off."""
     from reportedly.validation.report import CheckSettings, too_few_simulations
     from reportedly.validation.sweep import default_workers
-    from reportedly.workflows.check import run_check, write_check
+    from reportedly.workflows.check import check_case
 
-    case = case_of(args)
+    case = settings_checked(case_of(args), args.force)
     workers = default_workers() if args.workers is None else args.workers
     settings = CheckSettings(args.sims, args.draws, args.tune, args.chains, args.seed, args.stress_sims, workers,
                              args.scheduler)
@@ -47,8 +48,7 @@ def check(args) -> int:
         raise ReportedlyError("--sims, --stress-sims, --draws, --tune and --chains must be at least 1")
     if workers < 0:
         raise ReportedlyError("--workers must be 0 (in this process) or more")
-    results = run_check(case, settings, _progress)
-    path = write_check(case, results)
+    results, path = check_case(case, settings, _progress, args.wait)
     print(f"wrote {path}", file=sys.stderr)
     loo = results.loo
     print(f"leave one assessment out: {int(loo['inside_50'].sum())}/{len(loo)} in the 50% and "

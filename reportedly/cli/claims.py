@@ -47,7 +47,9 @@ def claims(args) -> int:
         ids = {c.id for c in shown}
         differences = [d for d in relay_differences(case.evidence.claims) if {d.used, d.relay} & ids]
         if differences:
-            print(f"\n{len(differences)} relay difference(s), kept for provenance (the model uses the first claim named):")
+            print(
+                f"\n{len(differences)} relay difference(s), kept for provenance (the model uses the first claim named):"
+            )
             for d in differences:
                 print(f"  {d.assessment}: {d.used} {d.field}={d.used_value}  vs  {d.relay} {d.field}={d.relay_value}")
         print("\nall claims valid.")
@@ -62,6 +64,8 @@ def sources(args) -> int:
     used = Counter(c.origin for c in case.evidence.used)
     print(f"{'source':20} {'rating':6} {'type':24} {'origin of':>9} {'used':>5} {'relayed':>8}  name")
     for key, s in case.evidence.sources.items():
-        print(f"{key:20} {s.rating:6} {s.type.value:24} {as_origin[key]:>9} {used[key]:>5} {as_relay[key]:>8}  {s.name}")
+        print(
+            f"{key:20} {s.rating:6} {s.type.value:24} {as_origin[key]:>9} {used[key]:>5} {as_relay[key]:>8}  {s.name}"
+        )
         print(f"{'':20} {s.rationale}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
+from reportedly.errors import ReportedlyError
 from reportedly.inputs.case import Case, check_root, find_root, load_case
 from reportedly.results import store
 from reportedly.results.estimates import Estimates
@@ -34,6 +35,27 @@ def case_of(args) -> Case:
     """The case a command is about (as it stood on --as-of, if given)."""
     case = load_case(case_root(args), args.case)
     return case.known_by(args.as_of) if getattr(args, "as_of", None) else case
+
+
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """--wait and --force, for the commands that fit."""
+    parser.add_argument("--wait", action="store_true", help="if another run is writing this case's estimates, wait for "
+                        "it instead of stopping at once")
+    parser.add_argument("--force", action="store_true", help="fit even where a setting of the model file looks like a "
+                        "mistake (an axis of centuries, a horizon decades away)")
+
+
+def settings_checked(case: Case, force: bool) -> Case:
+    """The case, after printing what its settings imply that no one may mean; refused unless `force`."""
+    from reportedly.inputs.sanity import check_settings
+
+    findings = check_settings(case)
+    refusals = [f for f in findings if f.refuse]
+    if refusals and not force:
+        raise ReportedlyError("; ".join(map(str, refusals)) + ". Nothing was fitted.")
+    for finding in findings:
+        print(f"warning: {finding}", file=sys.stderr)
+    return case
 
 
 def saved_estimates(args) -> tuple[Case, Estimates, list[str]]:

@@ -19,6 +19,7 @@ def add_parsers(commands) -> None:
     p.add_argument("--no-refit", action="store_true",
                    help=f"importance sampling only; do not refit where its Pareto k is above {PARETO_K_GOOD}")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--wait", action="store_true", help="if another run is writing this case's estimates, wait for it")
     p.set_defaults(command=explain)
 
 
@@ -32,7 +33,7 @@ def explain(args) -> int:
     if args.headline is not None and args.headline not in names:
         raise ReportedlyError(f"no headline '{args.headline}'{did_you_mean(args.headline, names)}; "
                               f"the model file has {', '.join(names)}")
-    table = explained(case, est, refit=not args.no_refit, refitting=lambda claim: print(
+    table = explained(case, est, refit=not args.no_refit, wait=args.wait, refitting=lambda claim: print(
         f"refitting without {claim} (Pareto k above {PARETO_K_GOOD}) ...", file=sys.stderr))
     if args.headline is not None:
         table = table[table["headline"] == args.headline]

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from reportedly.cli.common import add_as_of, saved_estimates
+from reportedly.locks import exclusive
+from reportedly.results import store
 
 
 def add_parsers(commands) -> None:
@@ -43,7 +45,6 @@ def summary(args) -> int:
 
 def plot(args) -> int:
     """Draw the figures anew and print where each went."""
-    from reportedly.results import store
     from reportedly.results.influence import influence_table
     from reportedly.results.tables import claim_fit_table
     from reportedly.workflows.estimate import draw_figures
@@ -51,8 +52,10 @@ def plot(args) -> int:
     case, est, _ = saved_estimates(args)
     claims = list(case.evidence.claims)
     influence = influence_table(est) if "log_likelihood" in est.posterior else None
-    for path in draw_figures(store.folder(case), est, claims, claim_fit_table(est, claims, int(est.attrs["random_seed"])),
-                             influence):
+    claims_fit = claim_fit_table(est, claims, int(est.attrs["random_seed"]))
+    with exclusive(store.folder(case), "write", wait=True):
+        written = draw_figures(store.folder(case), est, claims, claims_fit, influence)
+    for path in written:
         print(path)
     return 0
 
@@ -60,12 +63,12 @@ def plot(args) -> int:
 def report(args) -> int:
     """Write the HTML page and print where it went."""
     from reportedly.files import atomic_write
-    from reportedly.results import store
     from reportedly.workflows.page import page_of
 
     case, est, warnings = saved_estimates(args)
     page = page_of(case, est, warnings)
     out = args.out or store.folder(case) / store.PAGE
-    atomic_write(out, lambda path: path.write_text(page, encoding="utf-8"))
+    with exclusive(store.folder(case), "write", wait=True):
+        atomic_write(out, lambda path: path.write_text(page, encoding="utf-8"))
     print(out)
     return 0

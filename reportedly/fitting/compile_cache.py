@@ -15,14 +15,19 @@ names, shapes, coordinates, the starting point) is stored next to PyTensor's com
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib.metadata
 import json
 import logging
+import os
 import pickle
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +37,7 @@ from reportedly.errors import ReportedlyError
 from reportedly.files import atomic_write
 from reportedly.fitting import nutpie_adapter as adapter
 from reportedly.inputs.spec import ModelSpec
+from reportedly.locks import exclusive
 from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design, padded_size
 from reportedly.source import source_of
 
@@ -63,21 +69,26 @@ def compile_design(spec: ModelSpec, design: Design):
     same draws whether or not this process compiled the model. Only if the child cannot cache it is it
     compiled here.
     """
-    padded = design.padded(padded_size(len(design.claim_ids), CLAIM_BLOCK), padded_size(len(design.sources), SOURCE_BLOCK))
+    padded = design.padded(
+        padded_size(len(design.claim_ids), CLAIM_BLOCK), padded_size(len(design.sources), SOURCE_BLOCK)
+    )
     return with_design(_compile_padded(spec, padded), design)
 
 
 def _compile_padded(spec: ModelSpec, padded: Design):
-    from reportedly.model.builder import build_model   # only compiling needs PyMC: a cached model loads without it
+    from reportedly.model.builder import build_model  # only compiling needs PyMC: a cached model loads without it
 
     if not adapter.private_path_works():
         adapter.warn_public_path("the compile cache")
         return adapter.public_compile(build_model(spec, padded, as_data=True))
     key = model_key(spec, padded)
     compiled = _load_cached(key)
-    if compiled is None:
-        _compile_in_child(spec, padded, key)
-        compiled = _load_cached(key)
+    if compiled is None:   # a second process compiling the same model waits for the first, then loads it
+        with exclusive(_cache_folder() / key, "compile", wait=True):
+            compiled = _load_cached(key)
+            if compiled is None:
+                _compile_in_child(spec, padded, key)
+                compiled = _load_cached(key)
     if compiled is None:
         log.info("the compiled model could not be cached; compiling it in this process")
         compiled, layout = _compile(build_model(spec, padded, as_data=True))
@@ -95,7 +106,9 @@ def with_design(compiled, design: Design):
 
 def pack(padded: Design) -> np.ndarray:
     """The design's arrays end to end, as the callbacks read them (see `data_slices`)."""
-    return np.ascontiguousarray(np.concatenate([np.asarray(getattr(padded, name), dtype=float) for name in DESIGN_DATA]))
+    return np.ascontiguousarray(
+        np.concatenate([np.asarray(getattr(padded, name), dtype=float) for name in DESIGN_DATA])
+    )
 
 
 def data_slices(n_claims: int, n_sources: int) -> dict[str, tuple[int, int]]:
@@ -113,8 +126,14 @@ def model_key(spec: ModelSpec, padded: Design) -> str:
     design, the source of the code the compiled model is made of (COMPILED_FROM) and the library versions. The
     claims themselves are data, not part of it."""
     digest = hashlib.sha256(source_of(*COMPILED_FROM))
-    excluded = {"sampler": True, "headlines": True, "qualifiers": True, "time": {"horizon"},
-                "flows": {"__all__": {"words"}}, "links": {"__all__": {"words"}}}
+    excluded = {
+        "sampler": True,
+        "headlines": True,
+        "qualifiers": True,
+        "time": {"horizon"},
+        "flows": {"__all__": {"words"}},
+        "links": {"__all__": {"words"}},
+    }
     digest.update(spec.model_dump_json(exclude=excluded).encode())
     digest.update(json.dumps([padded.quantities, padded.ratios, len(padded.claim_ids), len(padded.sources)]).encode())
     digest.update(json.dumps([sys.version, *(importlib.metadata.version(lib) for lib in LIBRARIES)]).encode())
@@ -125,16 +144,21 @@ def _compile(model) -> tuple[object, Layout | None]:
     """Compile `model` (claims as `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout."""
     functions = adapter.make_functions(model)
     if not set(functions.logp_data + functions.expand_data) <= set(DESIGN_DATA):
-        raise ValueError(f"the model has shared variables other than the design's: {functions.logp_data + functions.expand_data}")
+        raise ValueError(
+            f"the model has shared variables other than the design's: {functions.logp_data + functions.expand_data}"
+        )
     slots = data_slices(len(functions.coords["claim"]), len(functions.coords["source"]))
     n_data = max(stop for _, stop in slots.values())
     sizes = {"N_DIM": functions.n_dim, "N_DATA": n_data}
     logp_source, expand_source = adapter.callback_sources(slots, functions.logp_data, functions.expand_data)
     logp_key = adapter.callback_key(logp_source, functions.logp, **sizes)
     expand_key = adapter.callback_key(expand_source, functions.expand, **sizes, N_EXPANDED=functions.n_expanded)
-    compiled = adapter.assemble(functions, adapter.callback(logp_source, logp_key, inner=functions.logp, **sizes),
-                                adapter.callback(expand_source, expand_key, inner=functions.expand, **sizes,
-                                                 N_EXPANDED=functions.n_expanded), n_data)
+    compiled = adapter.assemble(
+        functions,
+        adapter.callback(logp_source, logp_key, inner=functions.logp, **sizes),
+        adapter.callback(expand_source, expand_key, inner=functions.expand, **sizes, N_EXPANDED=functions.n_expanded),
+        n_data,
+    )
     kept = {k: v for k, v in asdict(functions).items() if k not in ("logp", "expand")}
     return compiled, (Layout(kept, n_data, logp_key, expand_key) if logp_key and expand_key else None)
 
@@ -168,14 +192,32 @@ def _compile_in_child(spec: ModelSpec, padded: Design, key: str) -> None:
     with tempfile.TemporaryDirectory(prefix="reportedly-compile-") as folder:
         job = Path(folder) / "job.pickle"
         job.write_bytes(pickle.dumps((spec, padded, key)))
-        done = subprocess.run([sys.executable, "-m", __name__, str(job)], capture_output=True, text=True, check=False)
+        done = subprocess.run([sys.executable, "-m", __name__, str(job), str(os.getpid())], capture_output=True,
+                              text=True, check=False)
     if done.returncode != 0:
         log.info("compiling in a child process failed (exit %s): %s", done.returncode, done.stderr[-2000:])
 
 
-def _compile_and_cache(job: Path) -> None:
+def _die_with(parent: int) -> None:
+    """End this process when `parent` ends: the kernel's parent-death signal where there is one (Linux), else a
+    thread that watches whose child this process is."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:   # it ended before the signal was set
+        os._exit(1)
+
+
+def _compile_and_cache(job: Path, parent: int) -> None:
     from reportedly.model.builder import build_model
 
+    _die_with(parent)
     spec, padded, key = pickle.loads(job.read_bytes())
     _, layout = _compile(build_model(spec, padded, as_data=True))
     if layout is not None:
@@ -199,10 +241,12 @@ def _write_layout(key: str, layout: Layout) -> None:
     """Best effort and atomic: a cache that cannot be written only costs the next run its compile time."""
     try:
         _cache_folder().mkdir(parents=True, exist_ok=True)
-        atomic_write(_cache_folder() / f"{key}.json", lambda path: path.write_text(json.dumps(asdict(layout)), encoding="utf-8"))
+        atomic_write(
+            _cache_folder() / f"{key}.json", lambda path: path.write_text(json.dumps(asdict(layout)), encoding="utf-8")
+        )
     except (OSError, ReportedlyError) as exc:
         log.info("the compiled model's layout could not be cached: %s", exc)
 
 
 if __name__ == "__main__":
-    _compile_and_cache(Path(sys.argv[1]))
+    _compile_and_cache(Path(sys.argv[1]), int(sys.argv[2]))

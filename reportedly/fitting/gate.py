@@ -35,7 +35,9 @@ class Diagnostics:
         if self.divergences:
             out.append(f"{self.divergences} divergent transitions")
         out += [f"R-hat {v:.3f} > {MAX_RHAT} for {k}" for k, v in self.max_rhat.items() if not v <= MAX_RHAT]
-        out += [f"bulk ESS {v:.0f} < {MIN_ESS_BULK} for {k}" for k, v in self.min_ess_bulk.items() if not v >= MIN_ESS_BULK]
+        out += [
+            f"bulk ESS {v:.0f} < {MIN_ESS_BULK} for {k}" for k, v in self.min_ess_bulk.items() if not v >= MIN_ESS_BULK
+        ]
         return out
 
     @property
@@ -73,6 +75,7 @@ def next_try(diagnostics: Diagnostics, tried: SamplerSpec, first: SamplerSpec) -
 
 def diagnose(reported: xr.Dataset, sample_stats: xr.Dataset) -> Diagnostics:
     """Divergences, and worst R-hat and bulk ESS of each reported quantity (chain, draw, ...)."""
+
     def worst(statistic, name: str, pick) -> float:
         draws = reported[name].transpose("chain", "draw", ...).values
         draws = draws.reshape(*draws.shape[:2], -1)

@@ -28,9 +28,23 @@ log = logging.getLogger(__name__)
 
 # What the private path needs of each library, as checked by `private_path_works`.
 MAKE_FUNCTIONS_ARGUMENTS = {"mode", "compute_grad", "join_expanded", "pymc_initial_point_fn"}
-COMPILED_MODEL_FIELDS = {"_n_dim", "dims", "_coords", "_shapes", "compiled_logp_func", "compiled_expand_func",
-                         "initial_point_func", "shared_data", "shared_var_keys", "user_data", "n_expanded", "shape_info",
-                         "logp_func", "expand_func", "reparameterized_names"}
+COMPILED_MODEL_FIELDS = {
+    "_n_dim",
+    "dims",
+    "_coords",
+    "_shapes",
+    "compiled_logp_func",
+    "compiled_expand_func",
+    "initial_point_func",
+    "shared_data",
+    "shared_var_keys",
+    "user_data",
+    "n_expanded",
+    "shape_info",
+    "logp_func",
+    "expand_func",
+    "reparameterized_names",
+}
 # Sampler statistics kept from each draw.
 STATS = ("diverging", "n_steps", "step_size", "depth", "energy", "mean_tree_accept")
 
@@ -103,16 +117,25 @@ def private_path_works() -> bool:
         from pytensor.link.numba import cache
 
         fields = {field.name for field in dataclasses.fields(nutpie_pymc.CompiledPyMCModel)}
-        return (MAKE_FUNCTIONS_ARGUMENTS <= set(inspect.signature(nutpie_pymc._make_functions).parameters)
-                and callable(nutpie_pymc._prepare_dims_and_coords) and COMPILED_MODEL_FIELDS <= fields
-                and callable(cache.CACHED_SRC_FUNCTIONS.get) and callable(cache.compile_numba_function_src))
+        return (
+            MAKE_FUNCTIONS_ARGUMENTS <= set(inspect.signature(nutpie_pymc._make_functions).parameters)
+            and callable(nutpie_pymc._prepare_dims_and_coords)
+            and COMPILED_MODEL_FIELDS <= fields
+            and callable(cache.CACHED_SRC_FUNCTIONS.get)
+            and callable(cache.compile_numba_function_src)
+        )
     except (ImportError, AttributeError, TypeError, ValueError):
         return False
 
 
 def warn_public_path(what: str) -> None:
-    log.warning("nutpie %s or pytensor %s no longer has what %s takes from its insides; using nutpie's public path",
-                importlib.metadata.version("nutpie"), importlib.metadata.version("pytensor"), what)
+    """Say, once per use, that nutpie's public path is taken and why."""
+    log.warning(
+        "nutpie %s or pytensor %s no longer has what %s takes from its insides; using nutpie's public path",
+        importlib.metadata.version("nutpie"),
+        importlib.metadata.version("pytensor"),
+        what,
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +144,7 @@ class Functions:
 
     n_dim: int
     n_expanded: int
-    logp: object                # PyTensor functions: (x, *data) -> (logp, gradient); (x, *data) -> (expanded,)
+    logp: object  # PyTensor functions: (x, *data) -> (logp, gradient); (x, *data) -> (expanded,)
     expand: object
     names: list[str]
     slices: list[tuple[int, int]]
@@ -129,8 +152,8 @@ class Functions:
     dims: dict[str, list[str]]
     coords: dict[str, list]
     reparameterized: list[str]
-    start: list[float]          # the unconstrained starting point before jitter
-    logp_data: list[str]        # the shared (data) variables each function takes, in its order
+    start: list[float]  # the unconstrained starting point before jitter
+    logp_data: list[str]  # the shared (data) variables each function takes, in its order
     expand_data: list[str]
 
 
@@ -142,21 +165,32 @@ def make_functions(model) -> Functions:
     model = freeze_dims_and_data(model, data=[])
     start = model.initial_point()
     n_dim, n_expanded, logp_fn, expand_fn, _, shape_info, reparameterized = nutpie_pymc._make_functions(
-        model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=lambda seed: start)
+        model, mode="NUMBA", compute_grad=True, join_expanded=True, pymc_initial_point_fn=lambda seed: start
+    )
     names, slices, shapes = shape_info
     dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized)
     return Functions(
-        n_dim=int(n_dim), n_expanded=int(n_expanded), logp=logp_fn, expand=expand_fn, names=list(names),
-        slices=[(int(s.start), int(s.stop)) for s in slices], shapes=[[int(n) for n in shape] for shape in shapes],
+        n_dim=int(n_dim),
+        n_expanded=int(n_expanded),
+        logp=logp_fn,
+        expand=expand_fn,
+        names=list(names),
+        slices=[(int(s.start), int(s.stop)) for s in slices],
+        shapes=[[int(n) for n in shape] for shape in shapes],
         dims={k: list(v) for k, v in dims.items()},
         coords={k: [v.item() if isinstance(v, np.generic) else v for v in values] for k, values in coords.items()},
         reparameterized=list(reparameterized),
-        start=np.concatenate([np.ravel(start[name]) for name in names[:len(model.free_RVs)]]).tolist(),
-        logp_data=[v.name for v in logp_fn.get_shared()], expand_data=[v.name for v in expand_fn.get_shared()])
+        start=np.concatenate([np.ravel(start[name]) for name in names[: len(model.free_RVs)]]).tolist(),
+        logp_data=[v.name for v in logp_fn.get_shared()],
+        expand_data=[v.name for v in expand_fn.get_shared()],
+    )
 
 
-def callback_sources(slots: dict[str, tuple[int, int]], logp_data: list[str], expand_data: list[str]) -> tuple[str, str]:
+def callback_sources(
+    slots: dict[str, tuple[int, int]], logp_data: list[str], expand_data: list[str]
+) -> tuple[str, str]:
     """The two callbacks' source, each passing its compiled function the slices of the packed data it takes."""
+
     def arguments(used: list[str]) -> str:
         return "".join(f", data[{slots[name][0]}:{slots[name][1]}]" for name in used)
 
@@ -170,8 +204,9 @@ def callback_key(source: str, function, **sizes: int) -> str | None:
     graph_key = CACHED_SRC_FUNCTIONS.get(function.vm.jit_fn.py_func)
     if graph_key is None:
         return None
-    return "_".join([hashlib.sha256(source.encode()).hexdigest()[:16], graph_key,
-                     *(f"{k}{v}" for k, v in sorted(sizes.items()))])
+    return "_".join(
+        [hashlib.sha256(source.encode()).hexdigest()[:16], graph_key, *(f"{k}{v}" for k, v in sorted(sizes.items()))]
+    )
 
 
 def callback(source: str, key: str | None, inner=None, **sizes: int):
@@ -182,8 +217,11 @@ def callback(source: str, key: str | None, inner=None, **sizes: int):
     from pytensor.link.numba.cache import compile_numba_function_src
 
     size, double = numba.types.uint64, numba.types.CPointer(numba.types.double)
-    signature = (numba.types.int64(size, double, double, double, double) if "N_EXPANDED" not in sizes
-                 else numba.types.int64(size, size, double, double, double))
+    signature = (
+        numba.types.int64(size, double, double, double, double)
+        if "N_EXPANDED" not in sizes
+        else numba.types.int64(size, size, double, double, double)
+    )
     name = source.split("def ", 1)[1].split("(", 1)[0]
     env = {"__name__": __name__, "carray": numba.carray, "np": np, **sizes}
     if inner is not None:
@@ -193,7 +231,7 @@ def callback(source: str, key: str | None, inner=None, **sizes: int):
 
 
 def assemble(functions: Functions, logp, expand, n_data: int):
-    """nutpie's model from the two callbacks and what `functions` knows of the model."""
+    """Nutpie's model from the two callbacks and what `functions` knows of the model."""
     nutpie_pymc = nutpie_module().compile_pymc
     start = np.asarray(functions.start)
 
@@ -203,23 +241,35 @@ def assemble(functions: Functions, logp, expand, n_data: int):
 
     shape_info = (functions.names, [slice(*s) for s in functions.slices], [tuple(s) for s in functions.shapes])
     return nutpie_pymc.CompiledPyMCModel(
-        _n_dim=functions.n_dim, dims={k: tuple(v) for k, v in functions.dims.items()}, _coords=functions.coords,
+        _n_dim=functions.n_dim,
+        dims={k: tuple(v) for k, v in functions.dims.items()},
+        _coords=functions.coords,
         _shapes={name: tuple(shape) for name, shape in zip(functions.names, functions.shapes)},
-        compiled_logp_func=logp, compiled_expand_func=expand, initial_point_func=initial_point,
-        shared_data={}, shared_var_keys={}, user_data=np.zeros(n_data), n_expanded=functions.n_expanded,
-        shape_info=shape_info, logp_func=None, expand_func=None, reparameterized_names=functions.reparameterized)
+        compiled_logp_func=logp,
+        compiled_expand_func=expand,
+        initial_point_func=initial_point,
+        shared_data={},
+        shared_var_keys={},
+        user_data=np.zeros(n_data),
+        n_expanded=functions.n_expanded,
+        shape_info=shape_info,
+        logp_func=None,
+        expand_func=None,
+        reparameterized_names=functions.reparameterized,
+    )
 
 
 def public_compile(model):
-    """nutpie's public path: the model compiled in this process, its data as shared variables."""
+    """Nutpie's public path: the model compiled in this process, its data as shared variables."""
     return nutpie_module().compile_pymc_model(model)
 
 
 def with_data(compiled, packed: np.ndarray, data: dict[str, np.ndarray], coords: dict):
     """`compiled` reading other data (`packed` for the private path's callbacks; `data` by name for the public
     path's shared variables), with other coordinates."""
-    compiled = (compiled.with_data(**data) if compiled.shared_var_keys
-                else dataclasses.replace(compiled, user_data=packed))
+    compiled = (
+        compiled.with_data(**data) if compiled.shared_var_keys else dataclasses.replace(compiled, user_data=packed)
+    )
     return dataclasses.replace(compiled, _coords={**compiled.coords, **coords})
 
 
@@ -230,8 +280,13 @@ def logp_at(compiled, x: np.ndarray) -> tuple[float, np.ndarray]:
     x = np.ascontiguousarray(x, dtype=np.float64)
     grad, logp = np.empty_like(x), np.empty(1)
     pointer = ctypes.POINTER(ctypes.c_double)
-    compiled.compiled_logp_func.ctypes(x.size, x.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
-                                       logp.ctypes.data_as(pointer), ctypes.cast(compiled.user_data.ctypes.data, pointer))
+    compiled.compiled_logp_func.ctypes(
+        x.size,
+        x.ctypes.data_as(pointer),
+        grad.ctypes.data_as(pointer),
+        logp.ctypes.data_as(pointer),
+        ctypes.cast(compiled.user_data.ctypes.data, pointer),
+    )
     return float(logp[0]), grad
 
 
@@ -242,7 +297,7 @@ class Run:
     sampler: object
     tune: int
     finished: list[int]
-    public: object | None = None   # the finished trace (a DataTree), when nutpie's public path sampled
+    public: object | None = None  # the finished trace (a DataTree), when nutpie's public path sampled
 
     def draws(self, n: int | None) -> tuple[dict, dict]:
         """The posterior and sampler statistics of each chain's first `n` draws after tuning (all, with None), as
@@ -258,10 +313,11 @@ class Run:
     def _finished(self) -> bool:
         try:
             return self.sampler.is_finished
-        except TimeoutError:   # nutpie's answer while chains still run
+        except TimeoutError:  # nutpie's answer while chains still run
             return False
 
     def cancel(self) -> None:
+        """Stop sampling and drop what was drawn."""
         if self.public is None:
             self.sampler.cancel()
 
@@ -271,8 +327,16 @@ def run(compiled, sampler, seed: int, progress: bool, private: bool = True) -> R
     draws together. Without `private` (or if the private path no longer works), nutpie's public path samples
     every draw before this returns."""
     nutpie = nutpie_module()
-    settings = dict(draws=sampler.draws, tune=sampler.tune, chains=sampler.chains, cores=sampler.chains, seed=seed,
-                    target_accept=sampler.target_accept, adaptation=sampler.adaptation, progress_bar=progress)
+    settings = dict(
+        draws=sampler.draws,
+        tune=sampler.tune,
+        chains=sampler.chains,
+        cores=sampler.chains,
+        seed=seed,
+        target_accept=sampler.target_accept,
+        adaptation=sampler.adaptation,
+        progress_bar=progress,
+    )
     if not (private and private_path_works()):
         return Run(None, sampler.tune, [], public=nutpie.sample(compiled, **settings))
     handle = Run(None, sampler.tune, [0] * sampler.chains)
@@ -280,8 +344,9 @@ def run(compiled, sampler, seed: int, progress: bool, private: bool = True) -> R
     def record(chains) -> None:
         handle.finished = [chain.finished_draws for chain in chains]
 
-    handle.sampler = nutpie.sample(compiled, **settings, blocking=False, return_raw_trace=True,
-                                   progress_callback=record, progress_rate=50)
+    handle.sampler = nutpie.sample(
+        compiled, **settings, blocking=False, return_raw_trace=True, progress_callback=record, progress_rate=50
+    )
     return handle
 
 
@@ -306,7 +371,7 @@ def _arrays(raw, tune: int, n: int | None) -> tuple[dict, dict]:
             out[name] = (("chain", "draw", *dims), np.stack(chains))
         return out
 
-    names = [name for name in draw_batches[0].column_names if not name.endswith("__")]   # not the unconstrained values
+    names = [name for name in draw_batches[0].column_names if not name.endswith("__")]  # not the unconstrained values
     return stacked(draw_batches, names), stacked(stat_batches, [s for s in STATS if s in stat_batches[0].column_names])
 
 

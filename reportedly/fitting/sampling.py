@@ -36,8 +36,8 @@ def sample_compiled(compiled, sampler: SamplerSpec, seed: int, progress: bool = 
     """Sample a compiled model: the posterior and the sampler's statistics, as a DataTree.
 
     With `stop_when`, the draws are looked at every CHECK_EVERY draws a chain and sampling stops as soon as
-    `stop_when` says so (at most `sampler.draws` a chain). Each chain's draws depend on the seed alone, and the stop on the
-    draws alone, so a seed gives the same draws wherever it stops.
+    `stop_when` says so (at most `sampler.draws` a chain). Each chain's draws depend on the seed alone, and the stop
+    on the draws alone, so a seed gives the same draws wherever it stops.
     """
     run = adapter.run(compiled, sampler, seed, progress)
     try:
@@ -64,8 +64,14 @@ def posterior_of(tree: xr.DataTree, design: Design) -> xr.Dataset:
     return posterior.sel(source=design.sources) if "source" in posterior.dims else posterior
 
 
-def sample(spec: ModelSpec, design: Design, seed: int, progress: bool = False, build_seconds: float = 0.0,
-           stop_when: Callable[[xr.DataTree], bool] | None = None) -> tuple[xr.DataTree, Timings]:
+def sample(
+    spec: ModelSpec,
+    design: Design,
+    seed: int,
+    progress: bool = False,
+    build_seconds: float = 0.0,
+    stop_when: Callable[[xr.DataTree], bool] | None = None,
+) -> tuple[xr.DataTree, Timings]:
     """Build and compile the model (or load it from the compile cache), and sample it with nutpie (until
     `stop_when`, see `sample_compiled`).
 
@@ -90,10 +96,15 @@ def check_starting_points(compiled, spec: ModelSpec, design: Design, seed: int) 
         if np.isfinite(logp) and np.all(np.isfinite(grad)):
             continue
         culprits = claims_not_finite(spec, design, compiled, point)
-        which = (f"claim(s) {', '.join(culprits)}: their printed figures are beyond what the model can represent"
-                 if culprits else "no single claim: check the priors in the model file")
-        raise ReportedlyError(f"the model's log density is not finite at its starting point, because of {which}; "
-                              "correct them (reportedly claims --check) and fit again. Nothing was sampled.")
+        which = (
+            f"claim(s) {', '.join(culprits)}: their printed figures are beyond what the model can represent"
+            if culprits
+            else "no single claim: check the priors in the model file"
+        )
+        raise ReportedlyError(
+            f"the model's log density is not finite at its starting point, because of {which}; "
+            "correct them (reportedly claims --check) and fit again. Nothing was sampled."
+        )
 
 
 def claims_not_finite(spec: ModelSpec, design: Design, compiled, point: np.ndarray) -> list[str]:
@@ -106,11 +117,16 @@ def claims_not_finite(spec: ModelSpec, design: Design, compiled, point: np.ndarr
     padded = design.padded(len(compiled.coords["claim"]), len(compiled.coords["source"]))
     model = build_model(spec, padded)
     names, slices, shapes = compiled.shape_info
-    values = {name: point[where].reshape(shape) for name, where, shape in zip(names, slices, shapes)
-              if name in {v.name for v in model.value_vars}}
+    values = {
+        name: point[where].reshape(shape)
+        for name, where, shape in zip(names, slices, shapes)
+        if name in {v.name for v in model.value_vars}
+    }
     pointwise = model.logp(vars=[model["claims"]], sum=False)[0]
     gradient = pt.jacobian(pointwise, model.value_vars, vectorize=True)
-    evaluate = pytensor.function(model.value_vars, [pointwise, *gradient], on_unused_input="ignore", mode="FAST_COMPILE")
+    evaluate = pytensor.function(
+        model.value_vars, [pointwise, *gradient], on_unused_input="ignore", mode="FAST_COMPILE"
+    )
     logp, *jacobians = evaluate(*(values[v.name] for v in model.value_vars))
     bad = ~np.isfinite(logp)
     for jacobian in jacobians if not bad.any() else ():

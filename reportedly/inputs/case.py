@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from reportedly.inputs.claims import Evidence, load_evidence
 from reportedly.errors import InputError, Problem, ReportedlyError, did_you_mean
+from reportedly.inputs.claims import Evidence, load_evidence
 from reportedly.inputs.schema import ClaimKind
 from reportedly.inputs.spec import ModelSpec, load_spec, spec_digest
 from reportedly.timeaxis import MonthAxis, OutsideAxis
@@ -16,6 +16,8 @@ from reportedly.timeaxis import MonthAxis, OutsideAxis
 
 @dataclass(frozen=True)
 class Case:
+    """A case: its folder, model file and evidence (as it stood on `as_of`, if set)."""
+
     root: Path
     spec: ModelSpec
     spec_text: str
@@ -24,10 +26,12 @@ class Case:
 
     @property
     def name(self) -> str:
+        """The case's name, from its model file."""
         return self.spec.case.name
 
     @property
     def axis(self) -> MonthAxis:
+        """The case's monthly time axis."""
         return MonthAxis(self.spec.time.start, self.spec.time.end)
 
     def known_by(self, day: dt.date) -> Case:
@@ -41,6 +45,7 @@ class Case:
 
     @property
     def latest_report(self) -> dt.date:
+        """The report date of the latest used claim."""
         return max(c.report_date for c in self.evidence.used)
 
     def with_sampler(self, **settings) -> Case:
@@ -58,6 +63,7 @@ class Case:
 
 
 def is_case_folder(folder: Path) -> bool:
+    """Whether `folder` holds a case (seeds/ and models/)."""
     return (folder / "seeds").is_dir() and (folder / "models").is_dir()
 
 
@@ -74,12 +80,19 @@ def check_root(root: Path) -> Path:
     """A folder named with --root, which must be a case folder."""
     root = root.resolve()
     if not is_case_folder(root):
-        what = "does not exist" if not root.exists() else "is not a folder" if not root.is_dir() else "has no seeds/ and models/ inside"
+        what = (
+            "does not exist"
+            if not root.exists()
+            else "is not a folder"
+            if not root.is_dir()
+            else "has no seeds/ and models/ inside"
+        )
         raise ReportedlyError(f"--root {root} {what}; give the case folder that holds seeds/ and models/")
     return root
 
 
 def case_names(root: Path) -> list[str]:
+    """The cases under `root`: the names of its model files."""
     return sorted(p.stem for p in (root / "models").glob("*.toml"))
 
 
@@ -117,14 +130,30 @@ def check_claims_against_spec(case: Case) -> list[Problem]:
     for c in case.evidence.used:
         file = f"seeds/claims ({c.article})"
         if c.quantity not in known:
-            problems.append(Problem(file, f"quantity '{c.quantity}' is not in the model{did_you_mean(c.quantity, known)}; "
-                                          f"the model has {', '.join(known)}", c.id, "quantity"))
+            problems.append(
+                Problem(
+                    file,
+                    f"quantity '{c.quantity}' is not in the model{did_you_mean(c.quantity, known)}; "
+                    f"the model has {', '.join(known)}",
+                    c.id,
+                    "quantity",
+                )
+            )
             continue
         is_ratio = c.quantity in spec.ratios
         if c.kind in (ClaimKind.share, ClaimKind.plan):
-            problems.append(Problem(file, f"a {c.kind} cannot be used as evidence; set use: false with a reason", c.id, "use"))
+            problems.append(
+                Problem(file, f"a {c.kind} cannot be used as evidence; set use: false with a reason", c.id, "use")
+            )
         elif is_ratio != (c.kind == ClaimKind.conversion):
-            problems.append(Problem(file, "a ratio quantity takes conversion claims, and a conversion must be about a ratio", c.id, "kind"))
+            problems.append(
+                Problem(
+                    file,
+                    "a ratio quantity takes conversion claims, and a conversion must be about a ratio",
+                    c.id,
+                    "kind",
+                )
+            )
         elif c.kind == ClaimKind.conversion and by_id[c.basis].value is None:
             problems.append(Problem(file, f"basis '{c.basis}' has no single printed value", c.id, "basis"))
         if not is_ratio:

@@ -166,26 +166,39 @@ def _cross_check(
                 problems.append(Problem(file, f"duplicate id, first used in {first_seen[c.id]}", c.id, "id"))
             first_seen.setdefault(c.id, path)
             if c.article not in articles:
-                problems.append(Problem(file, f"no article '{c.article}' in seeds/articles{did_you_mean(c.article, articles)}", c.id, "article"))
+                problems.append(Problem(file, f"no article '{c.article}' in seeds/articles"
+                                              f"{did_you_mean(c.article, articles)}", c.id, "article"))
             elif c.quote not in articles[c.article]:
                 problems.append(Problem(file, _quote_not_found(c.quote, c.article, articles[c.article]), c.id, "quote"))
             else:
                 problems.extend(Problem(file, message, c.id, field) for field, message in _figures_against_quote(c))
             for field, key in [("origin", c.origin), *(("relay", r) for r in c.relay)]:
                 if key not in sources:
-                    problems.append(Problem(file, f"unknown source '{key}'{did_you_mean(key, sources)}; add it to seeds/sources.yaml", c.id, field))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"unknown source '{key}'{did_you_mean(key, sources)}; add it to seeds/sources.yaml",
+                            c.id,
+                            field,
+                        )
+                    )
             if c.basis is not None and c.basis not in all_ids:
-                problems.append(Problem(file, f"basis '{c.basis}' is not a claim id{did_you_mean(c.basis, all_ids)}", c.id, "basis"))
+                problems.append(
+                    Problem(file, f"basis '{c.basis}' is not a claim id{did_you_mean(c.basis, all_ids)}", c.id, "basis")
+                )
             if c.use:
                 used_by_assessment[c.assessment].append(c.id)
     for assessment, ids in used_by_assessment.items():
         if len(ids) > 1:
-            problems.append(Problem(
-                str(first_seen[ids[1]]),
-                f"assessment '{assessment}' would count {len(ids)} times ({', '.join(ids)}): "
-                "keep use: true on one and mark the relays use: false with a reason",
-                ids[1], "use",
-            ))
+            problems.append(
+                Problem(
+                    str(first_seen[ids[1]]),
+                    f"assessment '{assessment}' would count {len(ids)} times ({', '.join(ids)}): "
+                    "keep use: true on one and mark the relays use: false with a reason",
+                    ids[1],
+                    "use",
+                )
+            )
     return problems
 
 
@@ -193,8 +206,10 @@ def _quote_not_found(quote: str, article: str, text: str) -> str:
     message = f"quote not found verbatim in {article}"
     near = near_verbatim(quote, text)
     if near is not None:
-        message += (f"; it differs from the article only in quotation marks, apostrophes, dashes or spacing. "
-                    f"Copy the article's text: {near!r}")
+        message += (
+            f"; it differs from the article only in quotation marks, apostrophes, dashes or spacing. "
+            f"Copy the article's text: {near!r}"
+        )
     return message
 
 
@@ -204,10 +219,11 @@ def _figures_against_quote(claim: Claim) -> list[tuple[str, str]]:
     if not printed:
         return []
     shown = ", ".join(f"{f:,.10g}" for f in dict.fromkeys(printed))
-    return [(field, f"{value:,.10g} is not a figure the quote prints (it prints {shown}); "
-                    "correct the figure or the quote")
-            for field in ("value", "low", "high")
-            if (value := getattr(claim, field)) is not None and not matches_a_figure(value, printed)]
+    return [
+        (field, f"{value:,.10g} is not a figure the quote prints (it prints {shown}); correct the figure or the quote")
+        for field in ("value", "low", "high")
+        if (value := getattr(claim, field)) is not None and not matches_a_figure(value, printed)
+    ]
 
 
 def load_evidence(seeds: Path) -> Evidence:
@@ -257,4 +273,3 @@ def relay_differences(claims: Iterable[Claim]) -> list[RelayDifference]:
 def _window_text(window) -> str:
     start = window.start.isoformat() if window.start else "onset"
     return f"{window.kind} {start}..{window.end.isoformat()}"
-

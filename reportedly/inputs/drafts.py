@@ -42,13 +42,17 @@ def draft_claims(article: str, report_date: dt.date, proposals: list[Proposal], 
         read = f"read from '{p.figure}'" + (f" and '{p.window.phrase}'" if p.window.phrase else "")
         claim["notes"] = "; ".join(["Proposed by reportedly extract, " + read, *p.to_check])
         claims.append(claim)
-    header = (f"# Draft claims proposed by `reportedly extract` from {article}. For each: confirm the quote, figure,\n"
-              "# qualifier, quantity and window against the article; set `origin` (a key of sources.yaml"
-              + (f"; the article names {', '.join(candidates)}" if candidates else "") + ");\n"
-              "# set `relay` to the outlets that carried it; delete what is not a claim. Then: reportedly claims --check\n")
+    header = (
+        f"# Draft claims proposed by `reportedly extract` from {article}. For each: confirm the quote, figure,\n"
+        "# qualifier, quantity and window against the article; set `origin` (a key of sources.yaml"
+        + (f"; the article names {', '.join(candidates)}" if candidates else "")
+        + ");\n"
+        "# set `relay` to the outlets that carried it; delete what is not a claim. Then: reportedly claims --check\n"
+    )
     body = {"article": article, "report_date": report_date, "relay": [], "claims": claims}
-    return header + yaml.dump(body, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=10_000,
-                              default_flow_style=None)
+    return header + yaml.dump(
+        body, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=None
+    )
 
 
 def _dumper():

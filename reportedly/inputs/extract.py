@@ -34,7 +34,9 @@ PLAN = re.compile(r"\b(?:plans?|planning|planned|will send|to be sent|may be sen
 CONVERSION = re.compile(r"\bconverted\b|\bwhen convert|\bif (?:those|the|these) \w+ (?:carried|were)\b", re.I)
 PART_OF = re.compile(r"\s*(?:in|of|for|at|from|to)\b", re.I)   # '198 in construction': part of a figure before
 NOW = re.compile(r"\b(?:now|currently|current)\b", re.I)
-NOT_A_COUNT = re.compile(r"^\s*(?:-?\s*(?:mm|millimet|inch|-inch|km|kilomet|percent|per cent|year|month|day|week)|,\s*\d{4})", re.I)
+NOT_A_COUNT = re.compile(
+    r"^\s*(?:-?\s*(?:mm|millimet|inch|-inch|km|kilomet|percent|per cent|year|month|day|week)|,\s*\d{4})", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,9 @@ class Proposal:
     """One draft claim: the sentence it comes from and what the rules read in it."""
 
     quote: str
-    figure: str                   # the figure as printed, with its qualifier
+    figure: str  # the figure as printed, with its qualifier
     quantity: str | None
-    kind: str                     # count, share, plan or conversion
+    kind: str  # count, share, plan or conversion
     qualifier: str
     value: float | None
     low: float | None
@@ -63,7 +65,7 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
             for start, end, value, qualifier, bounds in figures(clause):
                 if NOT_A_COUNT.match(clause[end:]) or _is_day_of_month(clause, start) or _is_designator(clause, start):
                     continue
-                share = clause[end:end + 1] == "%" or clause[end:end + 8].lower().startswith(" percent")
+                share = clause[end : end + 1] == "%" or clause[end : end + 8].lower().startswith(" percent")
                 quantity = quantity_after(clause[end:], words) or quantity_before(clause[:start], clause[end:], words)
                 if quantity is None:
                     continue
@@ -77,19 +79,29 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
                     to_check.append("a conversion: set 'basis' to the id of the claim whose figure was converted")
                 low, high = bounds if bounds else (None, None)
                 if bounds:
-                    to_check.append(f"'{clause[start:end]}' is a word of magnitude, read as "
-                                    f"{'at least ' if high is None else ''}{low:,.0f}{f' to {high:,.0f}' if high else ''}")
+                    to_check.append(
+                        f"'{clause[start:end]}' is a word of magnitude, read as "
+                        f"{'at least ' if high is None else ''}{low:,.0f}{f' to {high:,.0f}' if high else ''}"
+                    )
                 window = nearest_window(clause, start, end, report_date)
                 if share and (now := NOW.search(clause)):  # a share of what is needed now: this month to date
                     window = Window("period", report_date.replace(day=1), report_date, now.group())
                 if window.phrase is None:
                     to_check.append("no time expression: read as cumulative to the article's date")
-                proposals.append(Proposal(
-                    quote=sentence, figure=_figure_text(clause, start, end), quantity=quantity, kind=kind,
-                    qualifier=qualifier, value=None if qualifier == "range" else value,
-                    low=low if qualifier == "range" else None, high=high if qualifier == "range" else None,
-                    window=window, to_check=to_check,
-                ))
+                proposals.append(
+                    Proposal(
+                        quote=sentence,
+                        figure=_figure_text(clause, start, end),
+                        quantity=quantity,
+                        kind=kind,
+                        qualifier=qualifier,
+                        value=None if qualifier == "range" else value,
+                        low=low if qualifier == "range" else None,
+                        high=high if qualifier == "range" else None,
+                        window=window,
+                        to_check=to_check,
+                    )
+                )
     return proposals
 
 
@@ -117,7 +129,7 @@ def clauses(sentence: str) -> list[tuple[int, str]]:
     """The sentence cut at semicolons and colons, where lists of separate figures are joined."""
     out, start = [], 0
     for match in re.finditer(r"[;:]", sentence):
-        out.append((start, sentence[start:match.start()]))
+        out.append((start, sentence[start : match.start()]))
         start = match.end()
     out.append((start, sentence[start:]))
     return out
@@ -140,6 +152,7 @@ def figures(clause: str) -> list[tuple[int, int, float, str, tuple | None]]:
 
 
 def qualifier_before(text: str) -> str:
+    """The qualifier the words just before a figure print ('more than' -> more_than), or 'none'."""
     before = text.lower().rstrip()
     for pattern, qualifier in QUALIFIERS:
         if re.search(rf"\b(?:{pattern})$", before):
@@ -181,6 +194,4 @@ def _is_designator(clause: str, start: int) -> bool:
 
 def _figure_text(clause: str, start: int, end: int) -> str:
     before = re.search(r"(?:\b[\w-]+\s+){0,3}$", clause[:start])
-    return (clause[before.start() if before else start:end]).strip()
-
-
+    return (clause[before.start() if before else start : end]).strip()

@@ -57,6 +57,7 @@ def _words_value(words: list[str]) -> float:
 
 
 def matches_a_figure(value: float, figures: list[float]) -> bool:
+    """Whether `value` is one of `figures` (to rounding error)."""
     return any(abs(value - f) <= 1e-9 * max(abs(value), 1.0) for f in figures)
 
 

@@ -17,6 +17,8 @@ LARGEST_COUNT = 1e12
 
 
 class Frozen(BaseModel):
+    """A validated record: unknown fields refused, nothing changed after reading."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -69,10 +71,13 @@ class Source(Frozen):
 
 
 class Window(Frozen):
-    """The time a figure covers: a period (start to end) or cumulative (since start, or since the flow began, to end)."""
+    """The time a figure covers: a period (start to end) or cumulative (since start, or since the flow began, to
+    end)."""
 
     kind: Literal["period", "cumulative"] = Field(description="'period' or 'cumulative'.")
-    start: dt.date | None = Field(None, description="First day covered; for cumulative, omit to mean since the flow began.")
+    start: dt.date | None = Field(
+        None, description="First day covered; for cumulative, omit to mean since the flow began."
+    )
     end: dt.date = Field(description="Last day covered (inclusive); for cumulative, the as-of date.")
 
     @model_validator(mode="after")
@@ -110,15 +115,19 @@ class Claim(Frozen):
     @classmethod
     def _a_count(cls, figure: float | None) -> float | None:
         if figure is not None and not (math.isfinite(figure) and 0 < figure <= LARGEST_COUNT):
-            raise ValueError(f"must be a positive count no larger than {LARGEST_COUNT:,.0f}, got {figure:g}; "
-                             "write the figure as printed (9 million -> 9000000)")
+            raise ValueError(
+                f"must be a positive count no larger than {LARGEST_COUNT:,.0f}, got {figure:g}; "
+                "write the figure as printed (9 million -> 9000000)"
+            )
         return figure
 
     @field_validator("report_date")
     @classmethod
     def _not_in_the_future(cls, day: dt.date) -> dt.date:
         if day > dt.date.today():
-            raise ValueError(f"{day} is in the future (today is {dt.date.today()}); give the date the figure was published")
+            raise ValueError(
+                f"{day} is in the future (today is {dt.date.today()}); give the date the figure was published"
+            )
         return day
 
     @model_validator(mode="after")

@@ -17,6 +17,8 @@ IntervalRule = Literal["rounding", "lower", "lower_stepped", "upper", "upper_ste
 
 
 class LogNormalPrior(Frozen):
+    """A positive quantity's prior: lognormal with a median and a log-scale sigma."""
+
     dist: Literal["lognormal"]
     median: float = Field(gt=0, description="Prior median.")
     sigma: float = Field(gt=0, description="Standard deviation on the log scale.")
@@ -24,12 +26,16 @@ class LogNormalPrior(Frozen):
 
 
 class HalfNormalPrior(Frozen):
+    """A scale's prior: half-normal."""
+
     dist: Literal["halfnormal"]
     sigma: float = Field(gt=0, description="Scale.")
     reason: str = Field(min_length=1, description="One line on why.")
 
 
 class BetaPrior(Frozen):
+    """A share's prior: beta."""
+
     dist: Literal["beta"]
     alpha: float = Field(gt=0, description="First shape.")
     beta: float = Field(gt=0, description="Second shape.")
@@ -37,6 +43,8 @@ class BetaPrior(Frozen):
 
 
 class OnsetPrior(Frozen):
+    """When a flow began: normal around a date, its spread in days."""
+
     dist: Literal["normal"]
     mean: dt.date = Field(description="Most likely first day of the flow.")
     sd_days: float = Field(gt=0, description="Standard deviation in days.")
@@ -44,6 +52,8 @@ class OnsetPrior(Frozen):
 
 
 class SpreadPrior(Frozen):
+    """How far a month's flow strays from the trend: max(0, 1 + sd x N(0, 1))."""
+
     dist: Literal["clipped_normal"]
     sd: float = Field(gt=0, description="Standard deviation of a month's share of the trend.")
     reason: str = Field(min_length=1, description="One line on why.")
@@ -60,12 +70,17 @@ class FlowSpec(Frozen):
     smoothness: HalfNormalPrior = Field(description="Month-to-month change of the log flow.")
     onset: OnsetPrior | None = Field(None, description="When the flow began; omit if it runs the whole axis.")
     duration: LogNormalPrior | None = Field(None, description="How many months the flow runs after its onset, or after "
-                                            "the axis start without one: it may stop after its claims; omit for a flow "
-                                            "that runs on.")
-    spread: SpreadPrior | None = Field(None, description="A month's flow as a share of the trend, max(0, 1 + sd x N(0, 1)): "
-                                       "months vary around the trend and a month can carry nothing; omit to follow the trend.")
-    words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
-                                   "`reportedly extract`; the quantity's own name is always one.")
+                                            "the axis start without one (it may stop); omit for a flow that runs on.")
+    spread: SpreadPrior | None = Field(
+        None,
+        description="A month's flow as a share of the trend, max(0, 1 + sd x N(0, 1)): "
+        "months vary around the trend and a month can carry nothing; omit to follow the trend.",
+    )
+    words: tuple[str, ...] = Field(
+        (),
+        description="What articles call it ('rounds', 'artillery shells'), for "
+        "`reportedly extract`; the quantity's own name is always one.",
+    )
 
 
 class RatioSpec(Frozen):
@@ -81,11 +96,16 @@ class ProductLink(Frozen):
 
     product: tuple[str, str] = Field(description="[flow, ratio] whose product this quantity is.")
     description: str = Field(description="What the linked quantity is.")
-    words: tuple[str, ...] = Field((), description="What articles call it ('rounds', 'artillery shells'), for "
-                                   "`reportedly extract`; the quantity's own name is always one.")
+    words: tuple[str, ...] = Field(
+        (),
+        description="What articles call it ('rounds', 'artillery shells'), for "
+        "`reportedly extract`; the quantity's own name is always one.",
+    )
 
 
 class RatingPrior(Frozen):
+    """The prior median of the error scale of sources with one Admiralty letter."""
+
     median: float = Field(gt=0, description="Prior median of a source's error scale (log scale).")
     reason: str = Field(min_length=1, description="One line on why.")
 
@@ -94,7 +114,9 @@ class ErrorSpec(Frozen):
     """How a source's printed estimate departs from the truth."""
 
     ratings: dict[Rating, RatingPrior] = Field(description="Prior median error scale for each Admiralty letter.")
-    rating_spread: float = Field(gt=0, description="Log-sd of a letter's scale around its prior median (pooled by letter).")
+    rating_spread: float = Field(
+        gt=0, description="Log-sd of a letter's scale around its prior median (pooled by letter)."
+    )
     source_spread: float = Field(gt=0, description="Log-sd of a source's scale around its letter's.")
     bias_sd: float = Field(gt=0, description="Prior sd of a source's systematic log bias.")
     reason: str = Field(min_length=1, description="One line on why.")
@@ -108,8 +130,13 @@ class ErrorSpec(Frozen):
 
 
 class SamplerSpec(Frozen):
-    draws: int = Field(ge=10, description="Most draws per chain: sampling stops sooner once the diagnostics gate passes "
-                                          "with room (see `fit.sample_compiled`).")
+    """How the posterior is sampled, and with which seed."""
+
+    draws: int = Field(
+        ge=10,
+        description="Most draws per chain: sampling stops sooner once the diagnostics gate passes "
+        "with room (see `fit.sample_compiled`).",
+    )
     tune: int = Field(ge=10, description="Warm-up draws per chain.")
     chains: int = Field(ge=1, description="Independent chains.")
     random_seed: int = Field(ge=0, description="Seed; the CLI can override it.")
@@ -118,6 +145,8 @@ class SamplerSpec(Frozen):
 
 
 class Headline(Frozen):
+    """A figure the summary reports: a quantity's total over a window, or a ratio."""
+
     name: str = Field(pattern=r"^[a-z0-9_]+$", description="Machine name.")
     label: str = Field(description="What a reader sees.")
     quantity: str = Field(description="A flow, link or ratio quantity.")
@@ -126,13 +155,20 @@ class Headline(Frozen):
 
 
 class TimeSpec(Frozen):
+    """The monthly time axis, and how far past it a query may forecast."""
+
     start: dt.date = Field(description="First month of the axis (any day in it).")
     end: dt.date = Field(description="Last month of the axis (any day in it).")
-    horizon: dt.date | None = Field(None, description="Last day a query may forecast to (the flows go on under their "
-                                                      "own dynamics past the axis); default a year past the end.")
+    horizon: dt.date | None = Field(
+        None,
+        description="Last day a query may forecast to (the flows go on under their "
+        "own dynamics past the axis); default a year past the end.",
+    )
 
 
 class CaseSpec(Frozen):
+    """The case's name and title."""
+
     name: str = Field(pattern=r"^[a-z0-9_]+$", description="Case name; estimates go to estimates/<name>/.")
     title: str = Field(description="Human title.")
 
@@ -158,15 +194,19 @@ class ModelSpec(Frozen):
         for name, link in self.links.items():
             flow, ratio = link.product
             if flow not in self.flows or ratio not in self.ratios:
-                raise ValueError(f"link '{name}': product must be [flow, ratio], got [{flow}, {ratio}]; "
-                                 f"flows: {', '.join(self.flows)}; ratios: {', '.join(self.ratios) or 'none'}")
+                raise ValueError(
+                    f"link '{name}': product must be [flow, ratio], got [{flow}, {ratio}]; "
+                    f"flows: {', '.join(self.flows)}; ratios: {', '.join(self.ratios) or 'none'}"
+                )
         missing = sorted(set(Qualifier) - set(self.qualifiers))
         if missing:
             raise ValueError(f"qualifiers needs a rule for every qualifier; missing {', '.join(missing)}")
         for name, flow in self.flows.items():
             if flow.onset is not None and not self.time.start <= flow.onset.mean <= self.time.end:
-                raise ValueError(f"flow '{name}': onset mean {flow.onset.mean} is outside the time axis "
-                                 f"{self.time.start} to {self.time.end}; move it inside or widen [time]")
+                raise ValueError(
+                    f"flow '{name}': onset mean {flow.onset.mean} is outside the time axis "
+                    f"{self.time.start} to {self.time.end}; move it inside or widen [time]"
+                )
         for h in self.headlines:
             if h.quantity not in names:
                 raise ValueError(f"headline '{h.name}': unknown quantity '{h.quantity}'")
@@ -179,8 +219,9 @@ class ModelSpec(Frozen):
     def words(self) -> dict[str, str]:
         """Each word or phrase articles use for a counted quantity (lower case), and that quantity."""
         named = {**self.flows, **self.links}
-        return {word.lower(): name for name, quantity in named.items()
-                for word in (name.replace("_", " "), *quantity.words)}
+        return {
+            word.lower(): name for name, quantity in named.items() for word in (name.replace("_", " "), *quantity.words)
+        }
 
     @property
     def quantities(self) -> list[str]:
@@ -202,11 +243,20 @@ def load_spec(path: Path) -> tuple[ModelSpec, str]:
     try:
         return ModelSpec.model_validate(raw), text
     except ValidationError as exc:
-        allowed = {*ModelSpec.model_fields, *FlowSpec.model_fields, *RatioSpec.model_fields,
-                   *ErrorSpec.model_fields, *SamplerSpec.model_fields, *Headline.model_fields,
-                   *LogNormalPrior.model_fields, *BetaPrior.model_fields, *OnsetPrior.model_fields}
+        allowed = {
+            *ModelSpec.model_fields,
+            *FlowSpec.model_fields,
+            *RatioSpec.model_fields,
+            *ErrorSpec.model_fields,
+            *SamplerSpec.model_fields,
+            *Headline.model_fields,
+            *LogNormalPrior.model_fields,
+            *BetaPrior.model_fields,
+            *OnsetPrior.model_fields,
+        }
         raise InputError(problems_from_validation(exc, str(path), None, allowed)) from None
 
 
 def spec_digest(text: str) -> str:
+    """A short hash of a model file's text, recorded with every fit."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -8,7 +8,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 
 
@@ -17,6 +16,8 @@ MONTH = "(?:" + "|".join(MONTHS) + ")"
 
 @dataclass(frozen=True)
 class Window:
+    """The window a time expression names, and the words it was read from."""
+
     kind: str                     # "period" or "cumulative"
     start: dt.date | None
     end: dt.date
@@ -49,7 +50,11 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
             return today.year
         return today.year - 1 if "last year" in text else int(text)
 
-    for m in re.finditer(rf"\bbetween (?:(early|mid-|late) ?)?({MONTH})(?: (\d{{4}}))? and (mid-|early |late )?({MONTH}) (\d{{4}})", clause, re.I):
+    for m in re.finditer(
+        rf"\bbetween (?:(early|mid-|late) ?)?({MONTH})(?: (\d{{4}}))? and (mid-|early |late )?({MONTH}) (\d{{4}})",
+        clause,
+        re.I,
+    ):
         y2 = int(m[6])
         y1 = int(m[3]) if m[3] else y2
         add(m, "period", _month_start(y1, m[2], m[1]), _month_end(y2, m[5], m[4]))
@@ -59,7 +64,12 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
     year = r"(\d{4}|this year|last year)"
     for m in re.finditer(rf"\b(?:in )?the (first|second) half of {year}", clause, re.I):
         y = year_of(m[2].lower())
-        add(m, "period", dt.date(y, 1 if m[1].lower() == "first" else 7, 1), dt.date(y, 6 if m[1].lower() == "first" else 12, 30 if m[1].lower() == "first" else 31))
+        add(
+            m,
+            "period",
+            dt.date(y, 1 if m[1].lower() == "first" else 7, 1),
+            dt.date(y, 6 if m[1].lower() == "first" else 12, 30 if m[1].lower() == "first" else 31),
+        )
     for m in re.finditer(rf"\b(?:in )?(?:the )?(early|late|end of)(?: months of)? {year}", clause, re.I):
         y = year_of(m[2].lower())
         late = m[1].lower() != "early"

@@ -6,11 +6,11 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     smooth_q       ~ HalfNormal(tau_q)                                    month-to-month log change
     w_qm           = cumsum_m(smooth_q * eps_qm) - mean_m(...),  eps ~ N(0, 1)     (non-centred walk)
     trend_qm       = level_q * exp(w_qm)
-    share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (flows with a spread)
+    share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (with a spread)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
-    end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q) given end_q >= B_q   (flows with a duration)
-    active_qm      = share of month m between onset_q and end_q, each edge a smoothstep over two months (timeaxis.running_share)
-    flow_qm        = trend_qm * share_qm * active_qm
+    end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q)   when it stops (a duration)
+    active_qm      = share of month m between onset_q and end_q, each edge a smoothstep over two months
+    flow_qm        = trend_qm * share_qm * active_qm                      (flow_op, timeaxis.running_share)
     capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
     flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
     scale_letter   = median_letter * exp(rating_spread * eta_letter),     eta ~ N(0, 1)   (pooled by letter)
@@ -19,115 +19,110 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     T_i            = sum of flow_{q(i)} over claim i's window (partial months by days), at least one unit,
                      or capacity_{r(i)} for a conversion claim
     log E_i        = log T_i + bias_{s(i)} + sigma_{s(i)} * t_2          the source's own estimate
-    likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts
+    likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts   (claim_op)
 
-A flow stops only where no claim looks: B_q is half an edge past the start of the month after the last day any used
-claim of the flow (or of a link on it) covers, so that the end's edge leaves every claimed month whole, and the end is drawn from the duration's prior given that it falls after B_q, by the prior's quantile at
-the normal CDF of an auxiliary N(0, 1). So no claim's likelihood depends on the end, and the sampler never meets
-the wall where an end would cut into a claimed window; inside the claimed period a flow that stops is the walk and
-the monthly share falling to nothing. The end matters to totals up to the latest report past a flow's last claim,
-and to forecasts.
+A flow's end is sampled in two parts, marginalised, so that the sampler never meets the wall where an end would cut
+into a claimed window. B_q is half an edge past the start of the month after the last day any used claim of the
+flow (or of a link on it) covers: an end after it leaves every claimed month whole. With its prior probability P_q
+the end lies after B_q, where no claim sees it (drawn from the prior's tail); otherwise it lies before, at end⁰_q
+(drawn from the prior below B_q). Each part is the prior's quantile at the normal CDF of an auxiliary N(0, 1). The
+claims' likelihood is the mixture P_q · p(claims | running) + (1 − P_q) · p(claims | stopped at end⁰_q), and a
+draw's end is the tail's with the mixture's posterior probability of running, end⁰_q otherwise.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.dist_math import normal_lccdf, normal_lcdf
 
-from reportedly.model.claim_op import CLAIM_INPUTS, claims_log_likelihood
 from reportedly.inputs.schema import RATINGS
+from reportedly.inputs.spec import ModelSpec
+from reportedly.model.claim_op import CLAIM_INPUTS, claims_log_likelihood
 from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design
 from reportedly.model.flow_op import NO_END, NO_ONSET, flows_of
-from reportedly.inputs.spec import ModelSpec
 from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS, MonthAxis
 
 INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
 
 
-def build_model(spec: ModelSpec, design: Design, as_data: bool = False) -> pm.Model:
+def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: bool = False) -> pm.Model:
     """The PyMC model for `spec` and the used claims in `design`, with named dims and coords.
 
     With `as_data`, everything the claims and sources contribute (windows, quantities, sources, bounds,
     weights, ratings) is `pm.Data`: one compiled model then fits any design of the same size, so edited,
-    added, left-out or simulated claims cost sampling only (see `Design.padded`).
+    added, left-out or simulated claims cost sampling only (see `Design.padded`). With `prior`, each flow's end is
+    drawn as its prior says, whatever the claims (for drawing truths from the prior).
     """
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
     with_spread = [q for q in flows if spec.flows[q].spread is not None]
     with_end = [q for q in flows if spec.flows[q].duration is not None]
     axis = MonthAxis(spec.time.start, spec.time.end)
-    months = np.arange(len(axis.labels))
-    coords = {
-        "flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
-        "spread_quantity": with_spread, "end_quantity": with_end,
-        "month": axis.labels, "rating": list(RATINGS), "source": design.sources, "claim": design.claim_ids,
-    }
+    months = len(axis.labels)
+    coords = {"flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
+              "spread_quantity": with_spread, "end_quantity": with_end, "month": axis.labels, "rating": list(RATINGS),
+              "source": design.sources, "claim": design.claim_ids}
     with pm.Model(coords=coords) as model:
-        level_median = np.log([spec.flows[q].level.median for q in flows])
-        level_sigma = np.array([spec.flows[q].level.sigma for q in flows])
         level_z = pm.Normal("level_z", dims="flow_quantity")
-        log_level = level_median + level_sigma * level_z
-        smoothness = pm.HalfNormal("smoothness", sigma=[spec.flows[q].smoothness.sigma for q in flows], dims="flow_quantity")
+        log_level = (np.log([spec.flows[q].level.median for q in flows])
+                     + np.array([spec.flows[q].level.sigma for q in flows]) * level_z)
+        smoothness = pm.HalfNormal("smoothness", sigma=[spec.flows[q].smoothness.sigma for q in flows],
+                                   dims="flow_quantity")
         step_z = pm.Normal("step_z", dims=("flow_quantity", "month"))
 
         onset_z = pm.Normal("onset_z", dims="onset_quantity")
         onset_mean = np.array([axis.elapsed(spec.flows[q].onset.mean) for q in with_onset])
         onset_sd = np.array([spec.flows[q].onset.sd_days / DAYS_PER_MONTH for q in with_onset])
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
-        onset_per_flow = pt.set_subtensor(pt.full((len(flows),), NO_ONSET, dtype="float64")[[flows.index(q) for q in with_onset]],
-                                          onset)
-        share_z = (pm.Normal("share_z", dims=("spread_quantity", "month")) if with_spread
-                   else pt.zeros((0, len(months))))
+        onset_per_flow = _per_flow(onset, with_onset, flows, NO_ONSET)
+        share_z = pm.Normal("share_z", dims=("spread_quantity", "month")) if with_spread else pt.zeros((0, months))
 
         capacity_z = pm.Normal("capacity_z", dims="ratio")
-        capacity_median = np.log([spec.ratios[r].capacity.median for r in ratios])
-        capacity_sigma = np.array([spec.ratios[r].capacity.sigma for r in ratios])
-        capacity = pm.Deterministic("capacity", pt.exp(capacity_median + capacity_sigma * capacity_z), dims="ratio")
+        capacity = pm.Deterministic("capacity", pt.exp(np.log([spec.ratios[r].capacity.median for r in ratios])
+                                                       + np.array([spec.ratios[r].capacity.sigma for r in ratios])
+                                                       * capacity_z), dims="ratio")
         fill = pm.Beta("fill", alpha=[spec.ratios[r].fill.alpha for r in ratios],
                        beta=[spec.ratios[r].fill.beta for r in ratios], dims="ratio")
         realised = pm.Deterministic("realised", capacity * fill, dims="ratio")
 
-        spread_rows = [flows.index(q) for q in with_spread]
-        spread_sd = [spec.flows[q].spread.sd for q in with_spread]
-        link_base = [flows.index(spec.links[link].product[0]) for link in links]
-        link_ratio = [ratios.index(spec.links[link].product[1]) for link in links]
-
-        def flows_ending(end_per_flow, onsets=onset_per_flow, shares=share_z):
-            """The flows then the links, (quantity, month), stopping at `end_per_flow`."""
+        def flows_stopping(end_per_flow, onsets=onset_per_flow, shares=share_z):
+            """The flows then the links, (quantity, month), that stop at `end_per_flow`."""
             return flows_of(log_level, smoothness, step_z, onsets, end_per_flow, shares, realised,
-                            spread_rows, spread_sd, link_base, link_ratio)
+                            [flows.index(q) for q in with_spread], [spec.flows[q].spread.sd for q in with_spread],
+                            [flows.index(spec.links[link].product[0]) for link in links],
+                            [ratios.index(spec.links[link].product[1]) for link in links])
 
         never = pt.full((len(flows),), NO_END, dtype="float64")
         # The trend: each flow as though it ran throughout, every month at its trend.
-        always = flows_ending(never, pt.full((len(flows),), NO_ONSET, dtype="float64"), pt.zeros_like(share_z))
+        always = flows_stopping(never, pt.full((len(flows),), NO_ONSET, dtype="float64"), pt.zeros_like(share_z))
         pm.Deterministic("trend", always[:len(flows)], dims=("flow_quantity", "month"))
 
         data = model_data(design, as_data)
         rating_z = pm.Normal("rating_z", dims="rating")
-        rating_median = np.log([spec.errors.ratings[letter].median for letter in RATINGS])
-        rating_scale = pm.Deterministic("rating_scale", pt.exp(rating_median + spec.errors.rating_spread * rating_z),
-                                        dims="rating")
+        rating_scale = pm.Deterministic("rating_scale", pt.exp(np.log([spec.errors.ratings[r].median for r in RATINGS])
+                                                               + spec.errors.rating_spread * rating_z), dims="rating")
         source_z = pm.Normal("source_z", dims="source")
-        sigma = pm.Deterministic("sigma", rating_scale[data["source_rating"]] * pt.exp(spec.errors.source_spread * source_z),
-                                 dims="source")
+        sigma = pm.Deterministic("sigma", rating_scale[data["source_rating"]]
+                                 * pt.exp(spec.errors.source_spread * source_z), dims="source")
         bias_z = pm.Normal("bias_z", dims="source")
         bias = pm.Deterministic("bias", spec.errors.bias_sd * bias_z, dims="source")
 
-        def claims_logp(flow):
-            return claims_log_likelihood(flow, capacity, bias, sigma, *(data[name] for name in CLAIM_INPUTS))
-
-        running = flows_ending(never)
+        running = flows_stopping(never)
+        base_of = np.array([flows.index(spec.links[q].product[0] if q in spec.links else q) for q in design.quantities])
+        parts = _end_parts(spec, with_end, onset_per_flow, data, base_of) if with_end else None
+        stopping = never if parts is None else _per_flow(parts.within, with_end, flows, NO_END)
+        running_logp, stopped_logp = claims_log_likelihood(running, stopping[base_of], capacity, bias, sigma,
+                                                           *(data[name] for name in CLAIM_INPUTS))
         flow = running
-        if with_end:
-            base_of = np.array([flows.index(spec.links[q].product[0]) if q in spec.links else flows.index(q)
-                                for q in design.quantities])
-            start = pt.where([q in with_onset for q in with_end], onset_per_flow[[flows.index(q) for q in with_end]], 0.0)
-            end = _end_beyond_claims(spec, with_end, start, data, base_of)
-            flow = flows_ending(pt.set_subtensor(never[[flows.index(q) for q in with_end]], end))
+        if parts is not None:
+            end = _end_of_draw(parts, running_logp, stopped_logp, prior)
+            flow = flows_stopping(_per_flow(end, with_end, flows, NO_END))
         pm.Deterministic("flow", flow, dims=("quantity", "month"))
-        pm.CustomDist("claims", claims_logp(running), logp=_given, observed=design.log_value, dims="claim")
+        pm.CustomDist("claims", running_logp, logp=_given, observed=design.log_value, dims="claim")
     return model
 
 
@@ -136,19 +131,58 @@ def _given(value, logp):
     return logp + 0 * value
 
 
-def _end_beyond_claims(spec: ModelSpec, with_end: list[str], start, data: dict, base_of: np.ndarray):
-    """Each flow's end (`with_end`): its duration's prior given that it ends after the claims stop seeing it."""
+def _per_flow(values, which: list[str], flows: list[str], missing: float):
+    """`values` of the flows `which`, as a vector over all flows with `missing` for the others."""
+    return pt.set_subtensor(pt.full((len(flows),), missing, dtype="float64")[[flows.index(q) for q in which]], values)
+
+
+@dataclass(frozen=True)
+class EndParts:
+    """A flow's end in its two parts (see the module's docstring), for the flows with a duration."""
+
+    within: object        # where it stops if that is before B (within the claims)
+    beyond: object        # where it stops if that is after B
+    log_within: object    # the prior's log-probability of each
+    log_beyond: object
+    members: object       # (flow with a duration, claim): 1 where the claim counts that flow or a link on it
+
+
+def _end_parts(spec: ModelSpec, with_end: list[str], onset_per_flow, data: dict, base_of: np.ndarray) -> EndParts:
+    """Each part of the ends by its prior's quantile at the normal CDF of an auxiliary N(0, 1): within the claims,
+    the prior truncated to end before they stop seeing the flow; beyond them, the prior's tail after it."""
+    flows = list(spec.flows)
+    rows = np.array([flows.index(q) for q in with_end])
+    start = pt.maximum(onset_per_flow[rows], 0.0)   # a flow without an onset runs from the axis start
     median = np.log([spec.flows[q].duration.median for q in with_end])
     sigma = np.array([spec.flows[q].duration.sigma for q in with_end])
     base = pt.as_tensor(base_of)[data["quantity_index"]]
-    rows = np.array([list(spec.flows).index(q) for q in with_end])
-    member = pt.eq(base[None, :], rows[:, None]) & pt.eq(data["is_conversion"], 0)[None, :] & pt.gt(data["weight"], 0)[None, :]
-    last_claimed = pt.max(pt.where(member, pt.ceil(data["k1"] + data["f1"])[None, :], -1e3), axis=1)
-    unseen_from = pt.maximum(last_claimed + EDGE_MONTHS / 2, start + EDGE_MONTHS)   # months since the axis start
-    log_beyond = normal_lccdf(median, sigma, pt.log(unseen_from - start))       # P(duration > unseen_from - start)
-    beyond_z = pm.Normal("end_z", dims="end_quantity")
-    tail = normal_lcdf(0.0, 1.0, -beyond_z) + log_beyond                       # the tail's upper part, uniformly
-    return pm.Deterministic("end", start + pt.exp(median - sigma * _normal_quantile(tail)), dims="end_quantity")
+    counted = pt.eq(data["is_conversion"], 0) & pt.gt(data["weight"], 0)
+    member = pt.eq(base[None, :], rows[:, None]) & counted[None, :]
+    last_month = pt.max(pt.where(member, pt.ceil(data["k1"] + data["f1"])[None, :], -1e3), axis=1)
+    unseen_from = pt.maximum(last_month + EDGE_MONTHS / 2, start + EDGE_MONTHS)   # B, months since the axis start
+    log_within = normal_lcdf(median, sigma, pt.log(unseen_from - start))
+    log_beyond = normal_lccdf(median, sigma, pt.log(unseen_from - start))
+    within_z = pm.Normal("end_within_z", dims="end_quantity")
+    beyond_z = pm.Normal("end_beyond_z", dims="end_quantity")
+    return EndParts(
+        within=start + pt.exp(median + sigma * _normal_quantile(normal_lcdf(0.0, 1.0, within_z) + log_within)),
+        beyond=start + pt.exp(median - sigma * _normal_quantile(normal_lcdf(0.0, 1.0, -beyond_z) + log_beyond)),
+        log_within=log_within, log_beyond=log_beyond, members=pt.cast(member, "float64"))
+
+
+def _end_of_draw(parts: EndParts, running_logp, stopped_logp, prior: bool):
+    """The claims' likelihood marginalised over the two parts (added to the model), and this draw's ends: the part
+    beyond the claims with the posterior probability of running through them (its prior probability, with `prior`)."""
+    running = pt.dot(parts.members, running_logp)
+    mixture = pt.logaddexp(parts.log_beyond + running, parts.log_within + pt.dot(parts.members, stopped_logp))
+    if prior:
+        p_beyond = pt.exp(parts.log_beyond)
+    else:
+        pm.Potential("end_unknown", pt.sum(mixture - running))
+        p_beyond = pt.exp(parts.log_beyond + running - mixture)
+    pm.Deterministic("p_end_beyond_claims", p_beyond, dims="end_quantity")
+    pick = pm.Uniform("end_pick", 0.0, 1.0, dims="end_quantity")
+    return pm.Deterministic("end", pt.where(pick < p_beyond, parts.beyond, parts.within), dims="end_quantity")
 
 
 def _normal_quantile(log_p):

@@ -21,6 +21,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
+from reportedly.model.flow_op import NO_END, edge_share
 from reportedly.model.intervals import LEAST_ESTIMATED
 from reportedly.model.likelihood import interval_logp_and_slopes
 
@@ -55,9 +56,18 @@ def _truth(running, capacity, i, quantity_index, ratio_index, is_conversion, k0,
 
 
 @numba.njit(cache=True)
-def claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1,
-                source_index, log_lower, log_upper, weight):
-    """Each claim's log-likelihood, times its weight (0 for a spare row)."""
+def _before_end(end, months):
+    """Each row's share of each month before its `end` (NO_END: the whole month), and its derivative in the end."""
+    share, slope = np.ones((end.shape[0], months)), np.zeros((end.shape[0], months))
+    for r in range(end.shape[0]):
+        for m in range(months if end[r] < NO_END else 0):
+            share[r, m], slope[r, m] = edge_share(end[r] - m - 1)
+    return share, slope
+
+
+@numba.njit(cache=True)
+def _claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1, source_index,
+                 log_lower, log_upper, weight):
     running = _running_totals(flow)
     out = np.zeros(quantity_index.shape[0])
     for i in range(out.shape[0]):
@@ -71,9 +81,20 @@ def claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_con
 
 
 @numba.njit(cache=True)
-def claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0,
-                         k1, f1, source_index, log_lower, log_upper, weight):
-    """The gradient of sum(cotangent * claims_logp) in the flows, capacities, biases and scales."""
+def claims_logp(flow, end, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1,
+                source_index, log_lower, log_upper, weight):
+    """Each claim's log-likelihood, times its weight (0 for a spare row): with the flows running on, and with each
+    row stopped at its `end` (NO_END: runs on)."""
+    data = (quantity_index, ratio_index, is_conversion, k0, f0, k1, f1, source_index, log_lower, log_upper, weight)
+    running = _claims_logp(flow, capacity, bias, sigma, *data)
+    if np.all(end >= NO_END):
+        return running, running.copy()
+    return running, _claims_logp(flow * _before_end(end, flow.shape[1])[0], capacity, bias, sigma, *data)
+
+
+@numba.njit(cache=True)
+def _claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0,
+                          k1, f1, source_index, log_lower, log_upper, weight):
     running = _running_totals(flow)
     rows, months = flow.shape
     d_flow = np.zeros((rows, months + 1))
@@ -111,45 +132,75 @@ def claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index,
     return d_flow[:, :months].copy(), d_capacity, d_bias, d_sigma
 
 
+@numba.njit(cache=True)
+def claims_logp_pullback(d_running, d_stopped, flow, end, capacity, bias, sigma, quantity_index, ratio_index,
+                         is_conversion, k0, f0, k1, f1, source_index, log_lower, log_upper, weight):
+    """The gradient of sum(d_running * running + d_stopped * stopped) (see `claims_logp`) in the flows, ends,
+    capacities, biases and scales."""
+    data = (quantity_index, ratio_index, is_conversion, k0, f0, k1, f1, source_index, log_lower, log_upper, weight)
+    d_flow, d_capacity, d_bias, d_sigma = _claims_logp_pullback(d_running, flow, capacity, bias, sigma, *data)
+    d_end = np.zeros(end.shape[0])
+    if np.all(end >= NO_END) or not np.any(d_stopped != 0):
+        return d_flow, d_end, d_capacity, d_bias, d_sigma
+    share, slope = _before_end(end, flow.shape[1])
+    d_through, d_capacity_s, d_bias_s, d_sigma_s = _claims_logp_pullback(d_stopped, flow * share, capacity, bias,
+                                                                       sigma, *data)
+    for r in range(end.shape[0]):
+        for m in range(flow.shape[1]):
+            d_end[r] += d_through[r, m] * flow[r, m] * slope[r, m]
+    return d_flow + d_through * share, d_end, d_capacity + d_capacity_s, d_bias + d_bias_s, d_sigma + d_sigma_s
+
+
 class ClaimsLogpPullback(Op):
-    """The gradient of `ClaimsLogp`: cotangent first, then the same inputs."""
+    """The gradient of `ClaimsLogp`: the two outputs' cotangents first, then the same inputs."""
 
     __props__ = ()
 
-    def make_node(self, cotangent, *inputs):
-        inputs = [pt.as_tensor_variable(x) for x in (cotangent, *inputs)]
-        return Apply(self, inputs, [x.type() for x in inputs[1:5]])
+    def make_node(self, d_running, d_stopped, *inputs):
+        """The node applying the operation to these inputs."""
+        inputs = [pt.as_tensor_variable(x) for x in (d_running, d_stopped, *inputs)]
+        return Apply(self, inputs, [x.type() for x in inputs[2:7]])
 
     def perform(self, node, inputs, outputs):
+        """Compute the outputs outside numba (PyTensor's Python backends)."""
         for out, value in zip(outputs, claims_logp_pullback(*inputs)):
             out[0] = value
 
 
 class ClaimsLogp(Op):
-    """claims_logp(flow, capacity, bias, sigma, *design arrays in CLAIM_INPUTS order) -> (claim,)."""
+    """claims_logp(flow, end, capacity, bias, sigma, *design arrays in CLAIM_INPUTS order) -> (running, stopped),
+    each (claim,)."""
 
     __props__ = ()
 
-    def make_node(self, flow, capacity, bias, sigma, *design):
+    def make_node(self, flow, end, capacity, bias, sigma, *design):
+        """The node applying the operation to these inputs."""
         if len(design) != len(CLAIM_INPUTS):
             raise TypeError(f"ClaimsLogp takes the design's {', '.join(CLAIM_INPUTS)}")
-        inputs = [pt.cast(pt.as_tensor_variable(x), "float64") for x in (flow, capacity, bias, sigma)]
+        inputs = [pt.cast(pt.as_tensor_variable(x), "float64") for x in (flow, end, capacity, bias, sigma)]
         inputs += [pt.as_tensor_variable(x) for x in design]
-        return Apply(self, inputs, [pt.dvector()])
+        return Apply(self, inputs, [pt.dvector(), pt.dvector()])
 
     def perform(self, node, inputs, outputs):
-        outputs[0][0] = claims_logp(*inputs)
+        """Compute the outputs outside numba (PyTensor's Python backends)."""
+        for out, value in zip(outputs, claims_logp(*inputs)):
+            out[0] = value
 
     def pullback(self, inputs, outputs, cotangents):
-        return [*ClaimsLogpPullback()(cotangents[0], *inputs), *(DisconnectedType()() for _ in CLAIM_INPUTS)]
+        """The gradient: `ClaimsLogpPullback` in the flows, ends, capacities, biases and scales; none in the design."""
+        cotangents = [pt.zeros_like(out) if isinstance(c.type, DisconnectedType) else c
+                      for out, c in zip(outputs, cotangents)]
+        return [*ClaimsLogpPullback()(*cotangents, *inputs), *(DisconnectedType()() for _ in CLAIM_INPUTS)]
 
     def connection_pattern(self, node):
-        return [[True]] * 4 + [[False]] * len(CLAIM_INPUTS)
+        """Which inputs the outputs depend on differentiably."""
+        return [[True, True]] * 5 + [[False, False]] * len(CLAIM_INPUTS)
 
 
-# PyTensor caches compiled graphs by their operations' keys: the kernels' source (here and in `likelihood`) versions them.
-_VERSION = int(hashlib.sha256("".join(inspect.getsource(inspect.getmodule(kernel)) for kernel in
-                                      (claims_logp, interval_logp_and_slopes)).encode()).hexdigest()[:12], 16)
+# PyTensor caches compiled graphs by their operations' keys: the kernels' source (here and in `likelihood`) versions
+# them.
+_SOURCE = "".join(inspect.getsource(inspect.getmodule(f)) for f in (claims_logp, interval_logp_and_slopes, edge_share))
+_VERSION = int(hashlib.sha256(_SOURCE.encode()).hexdigest()[:12], 16)
 
 
 @register_funcify_default_op_cache_key(ClaimsLogp)

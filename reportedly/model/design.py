@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from reportedly.inputs.case import Case
-from reportedly.model.intervals import LOG_INFINITY, claim_interval, claim_rule, significant_figures
 from reportedly.inputs.schema import RATINGS, ClaimKind
-
+from reportedly.model.intervals import LOG_INFINITY, claim_interval, claim_rule, significant_figures
 
 
 @dataclass(frozen=True)
@@ -101,6 +100,7 @@ def log_bounds(lower: float, upper: float) -> tuple[float, float]:
 
 
 def build_design(case: Case) -> Design:
+    """The used claims of `case` as the arrays the model reads: one row per claim."""
     spec, axis = case.spec, case.axis
     claims = case.evidence.used
     by_id = {c.id: c for c in case.evidence.claims}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
+
 import numba
 import numpy as np
 import pytensor.tensor as pt
@@ -42,7 +43,7 @@ def _edge(x):
 
 
 @numba.njit(cache=True)
-def _step(x):
+def edge_share(x):
     """A month's share after an edge x months before the month starts, and its derivative in x."""
     (to_start, at_start), (to_end, at_end) = _edge(x), _edge(x + 1)
     return to_end - to_start, at_end - at_start
@@ -51,8 +52,8 @@ def _step(x):
 @numba.njit(cache=True)
 def _active(m, onset, end):
     """The share of month m between a flow's onset and end, and its derivatives in the onset and in the end."""
-    started, d_started = (1.0, 0.0) if onset <= NO_ONSET else _step(m - onset)
-    running, d_running = (1.0, 0.0) if end >= NO_END else _step(end - m - 1)
+    started, d_started = (1.0, 0.0) if onset <= NO_ONSET else edge_share(m - onset)
+    running, d_running = (1.0, 0.0) if end >= NO_END else edge_share(end - m - 1)
     return started * running, -d_started * running, started * d_running
 
 
@@ -105,7 +106,9 @@ def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, 
     for j in range(link_base.shape[0]):
         base, ratio = link_base[j], link_ratio[j]
         for m in range(months):
-            d_realised[ratio] += cotangent[flows + j, m] * trend[base, m] * share[base, m] * _active(m, onset[base], end[base])[0]
+            d_realised[ratio] += (
+                cotangent[flows + j, m] * trend[base, m] * share[base, m] * _active(m, onset[base], end[base])[0]
+            )
             d_flow[base, m] += cotangent[flows + j, m] * realised[ratio]
     d_log_level, d_smoothness = np.zeros(flows), np.zeros(flows)
     d_step, d_onset, d_end = np.zeros((flows, months)), np.zeros(flows), np.zeros(flows)
@@ -119,12 +122,12 @@ def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, 
             d_share[f, m] = g * active
             d_onset[f] += g * share[f, m] * d_active_onset
             d_end[f] += g * share[f, m] * d_active_end
-            d_walk[m] = g * share[f, m] * active   # d log trend
+            d_walk[m] = g * share[f, m] * active  # d log trend
             d_log_level[f] += d_walk[m]
             mean += d_walk[m]
         mean /= months
         behind = 0.0
-        for m in range(months - 1, -1, -1):   # the walk at m sums every step up to m: back from the last month
+        for m in range(months - 1, -1, -1):  # the walk at m sums every step up to m: back from the last month
             behind += d_walk[m] - mean
             d_step[f, m] = smoothness[f] * behind
             d_smoothness[f] += step_z[f, m] * behind
@@ -142,10 +145,12 @@ class LatentFlowsPullback(Op):
     __props__ = ()
 
     def make_node(self, cotangent, *inputs):
+        """The node applying the operation to these inputs."""
         inputs = [pt.as_tensor_variable(x) for x in (cotangent, *inputs)]
         return Apply(self, inputs, [x.type() for x in inputs[1:-SHAPE_INPUTS]])
 
     def perform(self, node, inputs, outputs):
+        """Compute the outputs outside numba (PyTensor's Python backends)."""
         for out, value in zip(outputs, latent_flows_pullback(*inputs)):
             out[0] = value
 
@@ -156,28 +161,54 @@ class LatentFlows(Op):
 
     __props__ = ()
 
-    def make_node(self, log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd,
-                  link_base, link_ratio):
-        latent = [pt.cast(pt.as_tensor_variable(x), "float64") for x in
-                  (log_level, smoothness, step_z, onset, end, share_z, realised)]
-        shape = [pt.as_tensor_variable(x if isinstance(x, Variable) else np.asarray(x, dtype=dtype))
-                 for x, dtype in ((spread_rows, "int64"), (spread_sd, "float64"), (link_base, "int64"),
-                                  (link_ratio, "int64"))]
+    def make_node(
+        self,
+        log_level,
+        smoothness,
+        step_z,
+        onset,
+        end,
+        share_z,
+        realised,
+        spread_rows,
+        spread_sd,
+        link_base,
+        link_ratio,
+    ):
+        """The node applying the operation to these inputs."""
+        latent = [
+            pt.cast(pt.as_tensor_variable(x), "float64")
+            for x in (log_level, smoothness, step_z, onset, end, share_z, realised)
+        ]
+        shape = [
+            pt.as_tensor_variable(x if isinstance(x, Variable) else np.asarray(x, dtype=dtype))
+            for x, dtype in (
+                (spread_rows, "int64"),
+                (spread_sd, "float64"),
+                (link_base, "int64"),
+                (link_ratio, "int64"),
+            )
+        ]
         return Apply(self, [*latent, *shape], [pt.dmatrix()])
 
     def perform(self, node, inputs, outputs):
+        """Compute the outputs outside numba (PyTensor's Python backends)."""
         outputs[0][0] = latent_flows(*inputs)
 
     def pullback(self, inputs, outputs, cotangents):
+        """The gradient: `LatentFlowsPullback` in the latent pieces; none in the flows' shape."""
         return [*LatentFlowsPullback()(cotangents[0], *inputs), *(DisconnectedType()() for _ in range(SHAPE_INPUTS))]
 
     def connection_pattern(self, node):
+        """Which inputs the output depends on differentiably."""
         return [[True]] * (len(node.inputs) - SHAPE_INPUTS) + [[False]] * SHAPE_INPUTS
 
 
 # PyTensor caches compiled graphs by their operations' keys: the kernels' source (and the edges) versions them.
-_VERSION = int(hashlib.sha256((inspect.getsource(inspect.getmodule(latent_flows)) + repr(EDGE_MONTHS)).encode())
-               .hexdigest()[:12], 16)
+_VERSION = int(
+    hashlib.sha256((inspect.getsource(inspect.getmodule(latent_flows)) + repr(EDGE_MONTHS)).encode()).hexdigest()[:12],
+    16,
+)
 
 
 @register_funcify_default_op_cache_key(LatentFlows)

@@ -11,16 +11,16 @@ import numpy as np
 from reportedly.inputs.schema import Claim, ClaimKind, Qualifier
 from reportedly.inputs.spec import IntervalRule
 
-
 # Stand-in for an infinite bound on the log scale: e^60 is beyond any count this package will see.
 LOG_INFINITY = 60.0
 
 
 def rounding_step(value: float) -> float:
-    """The step implied by the printed figure's significant figures (9,000,000 -> 1,000,000; 481 -> 1; 28,000 -> 1,000)."""
+    """The step implied by the printed figure's significant figures (9,000,000 -> 1,000,000; 481 -> 1;
+    28,000 -> 1,000)."""
     if value != int(value):
         decimals = len(f"{value:.6f}".rstrip("0").split(".")[1])
-        return 10.0 ** -decimals
+        return 10.0**-decimals
     digits = str(int(value))
     return 10.0 ** (len(digits) - len(digits.rstrip("0")))
 
@@ -30,7 +30,9 @@ def significant_figures(value: float) -> int:
     return math.floor(math.log10(value / rounding_step(value)) + 1e-9) + 1
 
 
-def printed_interval(value: float, rule: IntervalRule, low: float | None = None, high: float | None = None) -> tuple[float, float]:
+def printed_interval(
+    value: float, rule: IntervalRule, low: float | None = None, high: float | None = None
+) -> tuple[float, float]:
     """The interval (natural units; 0 and inf allowed) that a figure printed under `rule` asserts."""
     if rule == "interval":
         assert low is not None and high is not None
@@ -52,7 +54,9 @@ def printed_interval(value: float, rule: IntervalRule, low: float | None = None,
     raise ValueError(f"unknown interval rule {rule!r}")
 
 
-def claim_interval(claim: Claim, rules: dict[Qualifier, IntervalRule], basis: Claim | None = None) -> tuple[float, float]:
+def claim_interval(
+    claim: Claim, rules: dict[Qualifier, IntervalRule], basis: Claim | None = None
+) -> tuple[float, float]:
     """The interval a claim asserts about its quantity's truth.
 
     A conversion ("28,000 containers are 12 million 152 mm rounds") is evidence on the ratio: its figure,
@@ -83,8 +87,8 @@ def printed_bounds(estimate: float, rule: IntervalRule, figures: int) -> tuple[f
     'more than', or up for 'as many as'; an exact figure is a count to the unit), read back as the model reads a
     printed figure under `rule`."""
     exponent = 0 if rule == "exact" else math.floor(math.log10(estimate)) - figures + 1
-    rounded = {1: math.floor, -1: math.ceil, 0: round}[direction(rule)](estimate / 10.0 ** exponent)
-    printed = round(rounded * 10.0 ** exponent, max(0, -exponent))
+    rounded = {1: math.floor, -1: math.ceil, 0: round}[direction(rule)](estimate / 10.0**exponent)
+    printed = round(rounded * 10.0**exponent, max(0, -exponent))
     return printed_interval(printed, "rounding" if rule == "interval" else rule)
 
 

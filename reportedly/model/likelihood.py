@@ -21,7 +21,7 @@ LOG_HALF = math.log(0.5)
 
 @numba.njit(cache=True)
 def interval_logp_and_slopes(a: float, b: float) -> tuple[float, float, float]:
-    """log P(a < Z < b) for Z ~ t(2), and its derivatives in a and in b."""
+    """Log P(a < Z < b) for Z ~ t(2), and its derivatives in a and in b."""
     negative = b <= 0
     lo, hi = (-b, -a) if negative else (a, b)
     r_lo, r_hi = math.sqrt(2 + lo * lo), math.sqrt(2 + hi * hi)

@@ -36,6 +36,8 @@ def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> 
     t = claim_truths(truth, design)
     s = design.source_index
     estimate = source_estimates(t, truth["bias"][s], truth["sigma"][s], rng)
-    bounds = [log_bounds(*printed_bounds(e, r, st)) for e, r, st in zip(estimate, design.rule, design.significant_figures)]
+    bounds = [
+        log_bounds(*printed_bounds(e, r, st)) for e, r, st in zip(estimate, design.rule, design.significant_figures)
+    ]
     lower, upper = (np.array(col) for col in zip(*bounds))
     return dataclasses.replace(design, log_lower=lower, log_upper=upper, log_value=np.log(estimate))

@@ -16,9 +16,9 @@ import numpy as np
 import xarray as xr
 
 from reportedly.errors import ReportedlyError, did_you_mean
-from reportedly.results import store
-from reportedly.model.intervals import source_estimates
 from reportedly.inputs.spec import Headline, ModelSpec
+from reportedly.model.intervals import source_estimates
+from reportedly.results import store
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need (and the trend's last month,
@@ -39,14 +39,17 @@ class Estimates:
 
     @property
     def axis(self) -> MonthAxis:
+        """The fit's monthly time axis."""
         return MonthAxis(self.spec.time.start, self.spec.time.end)
 
     @property
     def latest_report(self) -> dt.date:
+        """The report date of the latest claim the fit used."""
         return dt.date.fromisoformat(self.attrs["latest_report"])
 
     @property
     def converged(self) -> bool:
+        """Whether the fit passed the diagnostics gate."""
         return bool(json.loads(self.attrs["diagnostics"])["passed"])
 
     @property
@@ -70,13 +73,17 @@ class Estimates:
         """
         quantities = list(self.posterior["quantity"].values)
         if quantity not in quantities:
-            raise ReportedlyError(f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
-                                  f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})")
+            raise ReportedlyError(
+                f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
+                f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})"
+            )
         if start is not None and end < start:
             raise ReportedlyError(f"the window ends ({end}) before it starts ({start}); swap --from and --to")
         if end > self.horizon:
-            raise ReportedlyError(f"{end} is past the forecast horizon ({self.horizon}); pass --horizon {end} (or later), "
-                                  f"or set [time] horizon in models/{self.spec.case.name}.toml")
+            raise ReportedlyError(
+                f"{end} is past the forecast horizon ({self.horizon}); pass --horizon {end} (or later), "
+                f"or set [time] horizon in models/{self.spec.case.name}.toml"
+            )
         if start is not None and start < self.axis.start:
             self._check_nothing_before_axis(quantity, start)
             start = None
@@ -92,14 +99,17 @@ class Estimates:
 
         The log trend goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's;
         a month's flow is the trend times its share (max(0, 1 + spread x N(0, 1)) for a flow with a spread), between
-        the flow's onset and its end. The steps are drawn with a seed fixed by the fit, so a query gives the same answer every time.
+        the flow's onset and its end. The steps are drawn with a seed fixed by the fit, so a query gives the same
+        answer every time.
         """
         flow = self.posterior["flow"].sel(quantity=quantity).values
         if months == 0:
             return flow
         if "last_trend" not in self.posterior:
-            raise ReportedlyError("these estimates keep no trend to forecast from (an earlier version fitted them); "
-                                  f"run 'reportedly estimate {self.spec.case.name}' again")
+            raise ReportedlyError(
+                "these estimates keep no trend to forecast from (an earlier version fitted them); "
+                f"run 'reportedly estimate {self.spec.case.name}' again"
+            )
         link = self.spec.links.get(quantity)
         base = self._base_flow(quantity)
         last = self.posterior["last_trend"].sel(flow_quantity=base).values
@@ -112,7 +122,9 @@ class Estimates:
             future = future * np.maximum(1.0 + spread.sd * rng.standard_normal(future.shape), 0.0)
         month = len(self.axis.months) + np.arange(months)
         onset, end = self._onset(base), self._end(base)
-        future = future * running_share(month, None if onset is None else onset[..., None], None if end is None else end[..., None])
+        future = future * running_share(
+            month, None if onset is None else onset[..., None], None if end is None else end[..., None]
+        )
         if link:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)
@@ -139,10 +151,13 @@ class Estimates:
         onset = self._onset(base)
         if onset is None or (onset - EDGE_MONTHS / 2).min() < 0:
             raise ReportedlyError(
-                f"{start} is before the time axis starts ({self.axis.start}) and the {base} flow may have run before it; "
-                f"{OutsideAxis(start, self.axis).fix(self.spec.case.name)}")
+                f"{start} is before the time axis starts ({self.axis.start}) and the {base} flow may have run before "
+                "it; "
+                f"{OutsideAxis(start, self.axis).fix(self.spec.case.name)}"
+            )
 
     def ratio(self, name: str, which: str = "realised") -> np.ndarray:
+        """Draws of a ratio: its realised value, or the capacity sources state (`which`)."""
         return self.posterior[which].sel(ratio=name).values
 
     def draws_of(self, quantity: str, start: dt.date | None = None, end: dt.date | None = None) -> np.ndarray:
@@ -157,11 +172,20 @@ class Estimates:
 
     def headline_draws(self) -> xr.Dataset:
         """Draws (chain, draw) of every headline figure in the model file."""
-        return xr.Dataset({h.name: (("chain", "draw"), self.draws_of(h.quantity, h.start, self.headline_end(h)))
-                           for h in self.spec.headlines})
+        return xr.Dataset(
+            {
+                h.name: (("chain", "draw"), self.draws_of(h.quantity, h.start, self.headline_end(h)))
+                for h in self.spec.headlines
+            }
+        )
 
-    def report_draws(self, truth: np.ndarray, source: str | None = None, rating: str | None = None,
-                     rng: np.random.Generator | None = None) -> np.ndarray:
+    def report_draws(
+        self,
+        truth: np.ndarray,
+        source: str | None = None,
+        rating: str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
         """Posterior predictive of what a source would print about `truth`, draw by draw: a source of the fit with
         its learned error scale and bias, or a new source with Admiralty `rating` (its own registry rating if named)."""
         rng = rng or np.random.default_rng(0)
@@ -180,14 +204,17 @@ class Estimates:
 def kept(posterior: xr.Dataset) -> xr.Dataset:
     """The variables of a posterior that the saved file keeps (those of KEPT the model has, and `last_trend`)."""
     return posterior[[name for name in KEPT if name in posterior]].assign(
-        last_trend=posterior["trend"].isel(month=-1, drop=True))
+        last_trend=posterior["trend"].isel(month=-1, drop=True)
+    )
 
 
 def load_estimates(folder: Path) -> Estimates:
     """Open estimates/<case>/posterior.nc."""
     path = folder / store.POSTERIOR
     if not path.exists():
-        raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first")
+        raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first (the committed summary.md and "
+                              "figures show the last fit; its posterior, which summary, query, explain, plot and "
+                              "report read, is produced by estimate and kept out of git)")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             posterior = ds.load()

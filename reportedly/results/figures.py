@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
@@ -85,10 +86,14 @@ def cumulative_figure(est: Estimates, claims: list[Claim]):
             style = dict(color=colours[c.origin], mfc=colours[c.origin] if c.use else "none", ms=7, zorder=3)
             pointing = direction(est.spec.qualifiers[c.qualifier])
             if pointing > 0:
-                ax.annotate("", xy=(x, y * 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin]))
+                ax.annotate(
+                    "", xy=(x, y * 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin])
+                )
                 ax.plot(x, y, "^", **style)
             elif pointing < 0:
-                ax.annotate("", xy=(x, y / 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin]))
+                ax.annotate(
+                    "", xy=(x, y / 1.35), xytext=(x, y), arrowprops=dict(arrowstyle="->", color=colours[c.origin])
+                )
                 ax.plot(x, y, "v", **style)
             else:
                 ax.errorbar(x, y, yerr=[[y - (start + lower)], [(start + upper) - y]], fmt="o", capsize=3, **style)
@@ -98,13 +103,22 @@ def cumulative_figure(est: Estimates, claims: list[Claim]):
         ax.grid(alpha=0.3)
     first = axes.ravel()[0]
     handles = [plt.Line2D([], [], marker="o", ls="", color=col, label=o) for o, col in colours.items()]
-    handles += [plt.Line2D([], [], marker=m, ls="", color="0.3", label=text) for m, text in
-                (("^", "more than / at least"), ("v", "as many as / up to"), ("o", "rounded figure, with its interval"))]
+    handles += [
+        plt.Line2D([], [], marker=m, ls="", color="0.3", label=text)
+        for m, text in (
+            ("^", "more than / at least"),
+            ("v", "as many as / up to"),
+            ("o", "rounded figure, with its interval"),
+        )
+    ]
     first.legend(handles=handles + first.get_legend_handles_labels()[0], loc="upper left", fontsize=7, ncol=2)
-    fig.suptitle(f"{est.spec.case.title}: cumulative totals (median, {' and '.join(f'{percent(level)}%' for level in LEVELS)} "
-                 "intervals) and the claims\n"
-                 "hollow: not used; a claim about a period is drawn at its end, as the median cumulative at its start "
-                 "plus the printed figure", fontsize=10)
+    fig.suptitle(
+        f"{est.spec.case.title}: cumulative totals (median, {' and '.join(f'{percent(level)}%' for level in LEVELS)} "
+        "intervals) and the claims\n"
+        "hollow: not used; a claim about a period is drawn at its end, as the median cumulative at its start "
+        "plus the printed figure",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -116,8 +130,12 @@ def forest_figure(claims_fit: pd.DataFrame):
     y = np.arange(len(table))
     scale = table["pred_median"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        table = table.assign(**{c: table[c] / np.where(scale == 0, np.nan, scale)
-                                for c in (*(f"pred_{column(q)}" for q in QUANTILES if q != 0.5), "lower", "upper")})
+        table = table.assign(
+            **{
+                c: table[c] / np.where(scale == 0, np.nan, scale)
+                for c in (*(f"pred_{column(q)}" for q in QUANTILES if q != 0.5), "lower", "upper")
+            }
+        )
     for level, shade, width in zip(LEVELS[::-1], ("0.7", "0.35"), (2, 4)):
         low, high = (f"pred_{column(q)}" for q in bounds(level))
         ax.hlines(y, table[low], table[high], color=shade, lw=width, label=f"predictive {percent(level)}%")
@@ -171,15 +189,26 @@ def ratio_figure(est: Estimates, claims: list[Claim], ratio: str):
     by_id = {c.id: c for c in claims}
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for which, colour in (("realised", "tab:blue"), ("capacity", "tab:green")):
-        ax.hist(est.ratio(ratio, which).ravel(), bins=80, density=True, alpha=0.5, color=colour,
-                label=f"{which} (posterior)")
+        ax.hist(
+            est.ratio(ratio, which).ravel(),
+            bins=80,
+            density=True,
+            alpha=0.5,
+            color=colour,
+            label=f"{which} (posterior)",
+        )
     for c in claims:
         if c.kind == ClaimKind.conversion and c.quantity == ratio:
             lower, upper = claim_interval(c, est.spec.qualifiers, by_id[c.basis])
             ax.axvspan(lower, upper, color="tab:red", alpha=0.25 if c.use else 0.1)
             if c.use:
-                ax.text(upper, ax.get_ylim()[1] * 0.9, f" {c.id} ({c.figure} / {by_id[c.basis].figure})",
-                        fontsize=7, color="tab:red")
+                ax.text(
+                    upper,
+                    ax.get_ylim()[1] * 0.9,
+                    f" {c.id} ({c.figure} / {by_id[c.basis].figure})",
+                    fontsize=7,
+                    color="tab:red",
+                )
     ax.set_xlabel(ratio.replace("_", " "))
     ax.set_yticks([])
     ax.legend(fontsize=8)
@@ -200,26 +229,39 @@ def drivers_figure(influence: pd.DataFrame, labels: dict[str, str]):
         y = np.arange(len(claims))
         colours = ["tab:blue" if ok else "tab:orange" for ok in table["reliable"]]
         ax.barh(y, 100 * table["shift"], color=colours)
-        ax.hlines(y, 100 * (table["q05_without"] / table["median"] - 1), 100 * (table["q95_without"] / table["median"] - 1),
-                  color="0.3", lw=0.8)
-        ax.axvspan(100 * (table["q05"].iloc[0] / table["median"].iloc[0] - 1),
-                   100 * (table["q95"].iloc[0] / table["median"].iloc[0] - 1), color="0.9", zorder=0)
+        ax.hlines(
+            y,
+            100 * (table["q05_without"] / table["median"] - 1),
+            100 * (table["q95_without"] / table["median"] - 1),
+            color="0.3",
+            lw=0.8,
+        )
+        ax.axvspan(
+            100 * (table["q05"].iloc[0] / table["median"].iloc[0] - 1),
+            100 * (table["q95"].iloc[0] / table["median"].iloc[0] - 1),
+            color="0.9",
+            zorder=0,
+        )
         ax.axvline(0, color="k", lw=0.6)
         ax.set_yticks(y, claims, fontsize=7)
         ax.invert_yaxis()
         ax.set_title(labels.get(headline, headline), fontsize=9)
-        ax.set_xlabel("change of the median without the claim, % (line: its 90% interval then; grey: 90% with all)",
-                      fontsize=7)
-    for ax in axes.ravel()[len(headlines):]:
+        ax.set_xlabel(
+            "change of the median without the claim, % (line: its 90% interval then; grey: 90% with all)", fontsize=7
+        )
+    for ax in axes.ravel()[len(headlines) :]:
         ax.axis("off")
-    fig.suptitle(f"Which claim drives which headline (blue: importance sampling; orange: Pareto k > {PARETO_K_GOOD}, "
-                 "approximate)")
+    fig.suptitle(
+        f"Which claim drives which headline (blue: importance sampling; orange: Pareto k > {PARETO_K_GOOD}, "
+        "approximate)"
+    )
     fig.tight_layout()
     return fig
 
 
-def estimate_figures(est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame,
-                     influence: pd.DataFrame | None = None) -> dict:
+def estimate_figures(
+    est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame, influence: pd.DataFrame | None = None
+) -> dict:
     """The figures of a fit, by file name, each a function that draws it."""
     labels = {h.name: h.label for h in est.spec.headlines}
     figures = {
@@ -246,7 +288,7 @@ def save_figures(folder: Path, figures: dict) -> list[Path]:
     for name, draw in figures.items():
         fig = draw()
         try:
-            atomic_write(out / name, lambda path: fig.savefig(path, dpi=110, format="png"))
+            atomic_write(out / name, lambda path, fig=fig: fig.savefig(path, dpi=110, format="png"))
         finally:
             plt.close(fig)
         written.append(out / name)

@@ -45,6 +45,7 @@ def loo_weights(log_likelihood: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs=QUANTILES) -> np.ndarray:
+    """Quantiles of `values` under importance `weights`."""
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
     return np.interp(probs, cumulative, values[order])

@@ -39,7 +39,9 @@ def read_batch(path: Path) -> list[dict]:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None or set(reader.fieldnames) != set(BATCH_COLUMNS):
-                raise ReportedlyError(f"{path}: expected CSV columns {','.join(BATCH_COLUMNS)}; got {reader.fieldnames}")
+                raise ReportedlyError(
+                    f"{path}: expected CSV columns {','.join(BATCH_COLUMNS)}; got {reader.fieldnames}"
+                )
             records = list(reader)
     except (OSError, UnicodeDecodeError) as exc:
         raise ReportedlyError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
@@ -47,15 +49,23 @@ def read_batch(path: Path) -> list[dict]:
     for line, record in enumerate(records, start=2):
         rating = (record["rating"] or "").strip() or None
         try:
-            start, end = (dt.date.fromisoformat(record[k].strip()) if (record[k] or "").strip() else None
-                          for k in ("start", "end"))
+            start, end = (
+                dt.date.fromisoformat(record[k].strip()) if (record[k] or "").strip() else None
+                for k in ("start", "end")
+            )
         except ValueError:
             rows.append({"line": line, "error": f"{path}: line {line}: dates must be YYYY-MM-DD or empty"})
             continue
         if rating not in (None, *RATINGS):
-            rows.append({"line": line, "error": f"{path}: line {line}: rating must be one of "
-                                                f"{RATINGS[0]}-{RATINGS[-1]} or empty, got {rating!r}"})
+            rows.append(
+                {
+                    "line": line,
+                    "error": f"{path}: line {line}: rating must be one of "
+                    f"{RATINGS[0]}-{RATINGS[-1]} or empty, got {rating!r}",
+                }
+            )
             continue
-        rows.append({"line": line, "quantity": (record["quantity"] or "").strip(), "start": start, "end": end,
-                     "rating": rating})
+        rows.append(
+            {"line": line, "quantity": (record["quantity"] or "").strip(), "start": start, "end": end, "rating": rating}
+        )
     return rows

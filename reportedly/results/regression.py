@@ -1,12 +1,14 @@
-"""Compare a fresh fit with golden (committed) estimates within Monte Carlo error, never bit for bit."""
+"""Compare a fresh fit with golden estimates (the committed summary.csv, or another fit) within Monte Carlo error,
+never bit for bit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from reportedly.levels import QUANTILES
+from reportedly.levels import QUANTILES, column
 from reportedly.results.estimates import Estimates
 
 # Allowed distance in combined Monte Carlo standard errors; at 4, a correct fit trips one of ~45
@@ -16,6 +18,8 @@ TOLERANCE_Z = 4.0
 
 @dataclass(frozen=True)
 class Deviation:
+    """A headline quantile where two fits differ by more than Monte Carlo error allows."""
+
     headline: str
     quantile: float
     golden: float
@@ -43,10 +47,22 @@ def quantiles_with_mcse(est: Estimates) -> dict[tuple[str, float], tuple[float, 
 def compare(golden: Estimates, fresh: Estimates, z: float = TOLERANCE_Z) -> list[Deviation]:
     """Every headline quantile where the two fits differ by more than `z` combined MCSEs."""
     a, b = quantiles_with_mcse(golden), quantiles_with_mcse(fresh)
+    return _deviations({key: value for key, (value, _) in a.items()}, {key: se for key, (_, se) in a.items()}, b, z)
+
+
+def compare_with_summary(golden: pd.DataFrame, fresh: Estimates, z: float = TOLERANCE_Z) -> list[Deviation]:
+    """Every headline quantile of summary.csv (`golden`) from which the fresh fit differs by more than `z` combined
+    MCSEs, the golden fit's taken to equal the fresh one's (the same sampler settings and seed made both)."""
+    rows = golden.set_index("name")
+    b = quantiles_with_mcse(fresh)
+    values = {(name, q): float(rows.loc[name, column(q)]) for name, q in b}
+    return _deviations(values, {key: se for key, (_, se) in b.items()}, b, z)
+
+
+def _deviations(golden: dict, golden_se: dict, fresh: dict, z: float) -> list[Deviation]:
     deviations = []
-    for key in a:
-        (value_a, se_a), (value_b, se_b) = a[key], b[key]
-        tolerance = z * float(np.hypot(se_a, se_b))
-        if abs(value_a - value_b) > tolerance:
-            deviations.append(Deviation(key[0], key[1], value_a, value_b, tolerance))
+    for key, (value, se) in fresh.items():
+        tolerance = z * float(np.hypot(golden_se[key], se))
+        if abs(golden[key] - value) > tolerance:
+            deviations.append(Deviation(key[0], key[1], golden[key], value, tolerance))
     return deviations

@@ -12,7 +12,6 @@ from reportedly.results.estimates import Estimates
 from reportedly.results.influence import top_drivers
 from reportedly.results.psis import PARETO_K_GOOD
 
-
 WIDE = f"{percent(WIDEST)}%"   # the widest interval, as a column head writes it: '90%'
 
 
@@ -48,7 +47,9 @@ def headline_lines(table: pd.DataFrame) -> list[str]:
     width = max(len(label) for label in table["label"])
     lines = [f"{'':{width}}  {'median':>9}" + "".join(f"  {label(level):>21}" for level in LEVELS)]
     for row in table.itertuples():
-        lines.append(f"{row.label:{width}}  {number(row.median):>9}" + "".join(f"  {text:>21}" for text in intervals(row)))
+        lines.append(
+            f"{row.label:{width}}  {number(row.median):>9}" + "".join(f"  {text:>21}" for text in intervals(row))
+        )
     return lines
 
 
@@ -56,8 +57,10 @@ def source_lines(table: pd.DataFrame) -> list[str]:
     """Each source's learned error scale against its rating's prior, as plain text."""
     lines = [f"{'source':20} {'rating':>6} {'claims':>6} {'prior σ':>8} {'learned σ (90%)':>22}"]
     for row in table.itertuples():
-        lines.append(f"{row.source:20} {row.rating:>6} {row.claims_used:>6} {row.prior_median:>8.2f} "
-                     f"{row.sigma_median:>8.2f} ({row.sigma_q05:.2f}–{row.sigma_q95:.2f})")
+        lines.append(
+            f"{row.source:20} {row.rating:>6} {row.claims_used:>6} {row.prior_median:>8.2f} "
+            f"{row.sigma_median:>8.2f} ({row.sigma_q05:.2f}–{row.sigma_q95:.2f})"
+        )
     return lines
 
 
@@ -73,53 +76,96 @@ def provenance_lines(est: Estimates) -> list[str]:
 
 
 def render_summary_text(est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, warnings: list[str]) -> str:
+    """What `reportedly summary` prints: warnings, headlines, sources and provenance."""
     parts = [*(f"WARNING: {w}" for w in warnings)]
-    parts += [est.spec.case.title, "", *headline_lines(headlines), "",
-              "Source error scale σ (log scale; 0.15 ≈ typically 15% off)", *source_lines(sources), "",
-              *provenance_lines(est)]
+    parts += [
+        est.spec.case.title,
+        "",
+        *headline_lines(headlines),
+        "",
+        "Source error scale σ (log scale; 0.15 ≈ typically 15% off)",
+        *source_lines(sources),
+        "",
+        *provenance_lines(est),
+    ]
     return "\n".join(parts)
 
 
 def driver_lines(rows: pd.DataFrame) -> list[str]:
     """What a headline becomes without each claim, one line per row of an influence table."""
-    return [f"  without {row.claim}: median {number(row.median_without)} ({row.shift:+.0%}), "
-            f"{WIDE} {interval_text(row.q05_without, row.q95_without)}; Pareto k {row.pareto_k:.2f}, {row.method}"
-            + ("" if row.reliable else f" (k above {PARETO_K_GOOD}: approximate)") for row in rows.itertuples()]
+    return [
+        f"  without {row.claim}: median {number(row.median_without)} ({row.shift:+.0%}), "
+        f"{WIDE} {interval_text(row.q05_without, row.q95_without)}; Pareto k {row.pareto_k:.2f}, {row.method}"
+        + ("" if row.reliable else f" (k above {PARETO_K_GOOD}: approximate)")
+        for row in rows.itertuples()
+    ]
 
 
-def render_summary_markdown(est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame,
-                            influence: pd.DataFrame) -> str:
+def render_summary_markdown(
+    est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame, influence: pd.DataFrame
+) -> str:
     """summary.md: the headline table, sources, and how each claim sits with the fit."""
     levels = " and ".join(f"{percent(level)}%" for level in LEVELS)
-    out = [f"# {est.spec.case.title}: estimates", "", *(f"_{line}_  " for line in provenance_lines(est)), "",
-           f"Medians with {levels} equal-tailed credible intervals. Reproduce: `reportedly estimate "
-           f"{est.attrs['case']}` then `reportedly summary {est.attrs['case']}`.", "",
-           "| figure | window | median | " + " | ".join(label(level) for level in LEVELS) + " |",
-           "|---|---|---:|" + "---:|" * len(LEVELS)]
+    out = [
+        f"# {est.spec.case.title}: estimates",
+        "",
+        *(f"_{line}_  " for line in provenance_lines(est)),
+        "",
+        f"Medians with {levels} equal-tailed credible intervals. Reproduce: `reportedly estimate "
+        f"{est.attrs['case']}` then `reportedly summary {est.attrs['case']}`.",
+        "",
+        "| figure | window | median | " + " | ".join(label(level) for level in LEVELS) + " |",
+        "|---|---|---:|" + "---:|" * len(LEVELS),
+    ]
     for row in headlines.itertuples():
         out.append(f"| {row.label} | {row.window} | {number(row.median)} | " + " | ".join(intervals(row)) + " |")
-    out += ["", "## Sources", "", f"Error scale σ on the log scale: learned (median, {WIDE}) against the prior for the "
-            "rating.", "", f"| source | rating | claims used | prior σ | learned σ | {WIDE} | bias (median) |",
-            "|---|---|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        "## Sources",
+        "",
+        f"Error scale σ on the log scale: learned (median, {WIDE}) against the prior for the rating.",
+        "",
+        f"| source | rating | claims used | prior σ | learned σ | {WIDE} | bias (median) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for row in sources.itertuples():
-        out.append(f"| {row.source} | {row.rating} | {row.claims_used} | {row.prior_median:.2f} | {row.sigma_median:.2f} | "
-                   f"{row.sigma_q05:.2f} – {row.sigma_q95:.2f} | {row.bias_median:+.3f} |")
-    out += ["", "## Claims against the fit", "",
-            f"What each source would print given the fitted truth (posterior predictive, {label(WIDEST)}), the interval its "
-            "wording asserts, the predictive probability of that interval, and the two-sided tail probability of the printed "
-            "figure (small = surprising), most surprising first. Unused relays are shown for comparison.", "",
-            f"| claim | used | printed | asserted interval | predictive {WIDE} | P(asserted) | tail p |",
-            "|---|---|---|---|---|---:|---:|"]
+        out.append(
+            f"| {row.source} | {row.rating} | {row.claims_used} | {row.prior_median:.2f} | {row.sigma_median:.2f} | "
+            f"{row.sigma_q05:.2f} – {row.sigma_q95:.2f} | {row.bias_median:+.3f} |"
+        )
+    out += [
+        "",
+        "## Claims against the fit",
+        "",
+        f"What each source would print given the fitted truth (posterior predictive, {label(WIDEST)}), the interval "
+        "its wording asserts, the predictive probability of that interval, and the two-sided tail probability of the "
+        "printed "
+        "figure (small = surprising), most surprising first. Unused relays are shown for comparison.",
+        "",
+        f"| claim | used | printed | asserted interval | predictive {WIDE} | P(asserted) | tail p |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
     for row in claims.sort_values("p_tail").itertuples():
-        out.append(f"| {row.id} | {'yes' if row.used else 'no'} | {row.printed} | {interval_text(row.lower, row.upper)} | "
-                   f"{intervals(row, 'pred_', [WIDEST])[0]} | {row.p_interval:.2f} | {row.p_tail:.2f} |")
+        out.append(
+            f"| {row.id} | {'yes' if row.used else 'no'} | {row.printed} | {interval_text(row.lower, row.upper)} | "
+            f"{intervals(row, 'pred_', [WIDEST])[0]} | {row.p_interval:.2f} | {row.p_tail:.2f} |"
+        )
     labels = dict(zip(headlines["name"], headlines["label"]))
-    out += ["", "## What drives each headline", "",
-            f"Each headline's median and {label(WIDEST)} without the claim, for the three claims that move its median most "
-            f"(Pareto-smoothed importance sampling on this fit; rows with Pareto k above {PARETO_K_GOOD} are approximate, and "
-            f"`reportedly explain {est.attrs['case']}` refits them). Every claim and headline: `{store.INFLUENCE}`.", "",
-            f"| headline | without claim | median | {label(WIDEST)} | k |", "|---|---|---:|---:|---:|"]
+    out += [
+        "",
+        "## What drives each headline",
+        "",
+        f"Each headline's median and {label(WIDEST)} without the claim, for the three claims that move its median most "
+        f"(Pareto-smoothed importance sampling on this fit; rows with Pareto k above {PARETO_K_GOOD} are approximate, "
+        "and "
+        f"`reportedly explain {est.attrs['case']}` refits them). Every claim and headline: `{store.INFLUENCE}`.",
+        "",
+        f"| headline | without claim | median | {label(WIDEST)} | k |",
+        "|---|---|---:|---:|---:|",
+    ]
     for row in top_drivers(influence).itertuples():
-        out.append(f"| {labels[row.headline]} | {row.claim} | {number(row.median_without)} ({row.shift:+.0%}) | "
-                   f"{interval_text(row.q05_without, row.q95_without)} | {row.pareto_k:.2f}{'' if row.reliable else ' ⚠'} |")
+        out.append(
+            f"| {labels[row.headline]} | {row.claim} | {number(row.median_without)} ({row.shift:+.0%}) | "
+            f"{interval_text(row.q05_without, row.q95_without)} | {row.pareto_k:.2f}{'' if row.reliable else ' ⚠'} |"
+        )
     return "\n".join(out) + "\n"

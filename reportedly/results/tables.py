@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from reportedly.errors import ReportedlyError
-from reportedly.model.intervals import claim_interval
-from reportedly.levels import LEVELS, bounds, column, interval_columns, percent, quantile_columns
-from reportedly.results.estimates import Estimates
 from reportedly.inputs.schema import Claim, ClaimKind
+from reportedly.levels import LEVELS, bounds, column, interval_columns, percent, quantile_columns
+from reportedly.model.intervals import claim_interval
+from reportedly.results.estimates import Estimates
 
 
 def headline_table(est: Estimates) -> pd.DataFrame:
@@ -23,8 +23,14 @@ def headline_table(est: Estimates) -> pd.DataFrame:
         window = "" if h.quantity in est.spec.ratios else f"{h.start or 'onset'} to {est.headline_end(h)}"
         rows.append({"name": h.name, "label": h.label, "window": window, **_interval_columns(draws[h.name].values)})
     for ratio in est.spec.ratios:
-        rows.append({"name": f"{ratio}_capacity", "label": f"{est.spec.ratios[ratio].description}: capacity stated by conversions",
-                     "window": "", **_interval_columns(est.ratio(ratio, "capacity"))})
+        rows.append(
+            {
+                "name": f"{ratio}_capacity",
+                "label": f"{est.spec.ratios[ratio].description}: capacity stated by conversions",
+                "window": "",
+                **_interval_columns(est.ratio(ratio, "capacity")),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -36,12 +42,16 @@ def source_table(est: Estimates) -> pd.DataFrame:
     for name in est.posterior["source"].values:
         rating = ratings[name]
         sigma = est.posterior["sigma"].sel(source=name).values
-        rows.append({
-            "source": str(name), "rating": rating, "claims_used": counts.get(name, 0),
-            "prior_median": est.spec.errors.ratings[rating].median,
-            **{f"sigma_{k}": v for k, v in _interval_columns(sigma).items()},
-            "bias_median": float(np.median(est.posterior["bias"].sel(source=name).values)),
-        })
+        rows.append(
+            {
+                "source": str(name),
+                "rating": rating,
+                "claims_used": counts.get(name, 0),
+                "prior_median": est.spec.errors.ratings[rating].median,
+                **{f"sigma_{k}": v for k, v in _interval_columns(sigma).items()},
+                "bias_median": float(np.median(est.posterior["bias"].sel(source=name).values)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -51,7 +61,8 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
     `p_interval` is the predictive probability of the interval the claim's wording asserts; `p_tail`, the
     two-sided tail probability of the printed figure (2 x the smaller of P(report <= upper) and
     P(report >= lower), at most 1): small means surprising whatever the interval's width;
-    `inside_50` / `inside_90` whether the asserted interval meets the 50% / 90% predictive interval. Unused relays are included,
+    `inside_50` / `inside_90` whether the asserted interval meets the 50% / 90% predictive interval. Unused relays
+    are included,
     so a relay that moved a figure or a window shows how far it strays.
     """
     rng_seed = np.random.SeedSequence(seed)
@@ -73,16 +84,28 @@ def claim_fit_table(est: Estimates, claims: Iterable[Claim], seed: int = 0) -> p
         lower, upper = claim_interval(claim, est.spec.qualifiers, basis)
         report = est.report_draws(truth, source=claim.origin, rng=np.random.default_rng(child))
         predicted = quantile_columns(report, "pred_")
-        rows.append({
-            "id": claim.id, "assessment": claim.assessment, "used": claim.use, "quantity": claim.quantity,
-            "origin": claim.origin, "printed": claim.figure, "lower": lower, "upper": upper,
-            **predicted,
-            "p_interval": float(np.mean((report >= lower) & (report <= upper))),
-            "p_tail": float(min(1.0, 2 * min(np.mean(report <= upper), np.mean(report >= lower)))),
-            **{f"inside_{percent(level)}": bool(lower <= predicted[f"pred_{column(bounds(level)[1])}"]
-                                                and upper >= predicted[f"pred_{column(bounds(level)[0])}"])
-               for level in LEVELS},
-        })
+        rows.append(
+            {
+                "id": claim.id,
+                "assessment": claim.assessment,
+                "used": claim.use,
+                "quantity": claim.quantity,
+                "origin": claim.origin,
+                "printed": claim.figure,
+                "lower": lower,
+                "upper": upper,
+                **predicted,
+                "p_interval": float(np.mean((report >= lower) & (report <= upper))),
+                "p_tail": float(min(1.0, 2 * min(np.mean(report <= upper), np.mean(report >= lower)))),
+                **{
+                    f"inside_{percent(level)}": bool(
+                        lower <= predicted[f"pred_{column(bounds(level)[1])}"]
+                        and upper >= predicted[f"pred_{column(bounds(level)[0])}"]
+                    )
+                    for level in LEVELS
+                },
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -9,14 +9,11 @@ import pymc as pm
 import xarray as xr
 from scipy import stats
 
-from reportedly.levels import LEVELS, percent
+from reportedly.levels import LEVELS, bounds, percent
 from reportedly.model.simulate import TRUTH_VARIABLES, simulate_design
 from reportedly.results.tables import headline_table
 from reportedly.validation.refit import Progress, Refitter, no_progress
 from reportedly.validation.sweep import run_tasks
-
-
-
 
 # Coverage checks pass inside a family-wise 95% binomial band (Bonferroni over all checks).
 FAMILY_CONFIDENCE = 0.95
@@ -53,10 +50,12 @@ def run_sbc(refitter: Refitter, sims: int, seed: int, progress: Progress = no_pr
 
 
 def truth_of(prior: xr.Dataset, i: int) -> dict[str, np.ndarray]:
+    """Draw `i` of the prior's latent quantities, as one truth."""
     return {name: prior[name].values[0, i] for name in TRUTH_VARIABLES}
 
 
 def truth_headlines(refitter: Refitter, truth: xr.Dataset, i: int) -> dict[str, float]:
+    """The headline figures of truth `i` of `truth`."""
     draws = refitter.estimates(truth.isel(draw=[i])).headline_draws()
     return {name: float(draws[name].values.ravel()[0]) for name in draws.data_vars}
 

@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
@@ -31,7 +30,9 @@ def sbc_figure(validation: dict):
         ax.set_yticks([])
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
-    fig.suptitle(f"Simulation-based calibration: rank of the truth ({len(set(sbc['sim']))} simulations; flat is calibrated)")
+    fig.suptitle(
+        f"Simulation-based calibration: rank of the truth ({len(set(sbc['sim']))} simulations; flat is calibrated)"
+    )
     fig.tight_layout()
     return fig
 
@@ -56,14 +57,16 @@ def as_of_figure(validation: dict):
         ax.set_title(textwrap.fill(t["label"].iloc[0], 60), fontsize=8)
         ax.tick_params(labelsize=7, which="both")
         ax.set_ylabel("log scale", fontsize=7)
-    for ax in axes.ravel()[len(names):]:
+    for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=7)
     for ax in axes[-1]:
         ax.tick_params(axis="x", labelrotation=30)
     counts = ", ".join(f"{d:%d %b %Y}: {n}" for d, n in table.groupby("as_of")["claims"].first().items())
-    fig.suptitle(f"Headlines as they stood at each report date, fitted on the claims reported by then ({counts} claims)",
-                 fontsize=9)
+    fig.suptitle(
+        f"Headlines as they stood at each report date, fitted on the claims reported by then ({counts} claims)",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 

@@ -15,6 +15,8 @@ from reportedly.validation.sweep import run_tasks
 
 @dataclass(frozen=True)
 class RollingOrigin:
+    """What was known when: predictions of each report date's claims, and the headlines on each date."""
+
     predictions: pd.DataFrame   # each claim predicted from the fit on what was known before its report date
     headlines: pd.DataFrame     # the headlines as fitted on each report date
 

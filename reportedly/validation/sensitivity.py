@@ -27,7 +27,9 @@ def sensitivity_variants(refitter: Refitter) -> dict[str, Design]:
     one_sided_design = build_design(dataclasses.replace(case, spec=read_one_sided))
     variants = {
         "as fitted": design,
-        "all sources rated C": dataclasses.replace(design, source_rating=np.full_like(design.source_rating, RATINGS.index("C"))),
+        "all sources rated C": dataclasses.replace(
+            design, source_rating=np.full_like(design.source_rating, RATINGS.index("C"))
+        ),
         "ratings one letter harsher": dataclasses.replace(design, source_rating=harsher),
         "'more than' / 'as many as' one-sided": one_sided_design,
     }
@@ -54,7 +56,9 @@ def power_scaling(refitter: Refitter, seed: int) -> pd.DataFrame:
 
     tree = sample_compiled(refitter.compiled, refitter.sampler, seed)
     tree = xr.DataTree.from_dict({"posterior": posterior_of(tree, refitter.design)})
-    log_likelihood = pm.stats.compute_log_likelihood(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
+    log_likelihood = pm.stats.compute_log_likelihood(
+        tree, model=refitter.model, extend_inferencedata=False, progressbar=False
+    )
     log_prior = pm.stats.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     headlines = refitter.estimates(kept(tree["posterior"].to_dataset())).headline_draws()
     data = xr.DataTree.from_dict({"posterior": headlines, "log_likelihood": log_likelihood, "log_prior": log_prior})

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from reportedly.inputs.spec import ModelSpec
-from reportedly.timeaxis import DAYS_PER_MONTH
 from reportedly.levels import WIDEST, bounds
 from reportedly.model.simulate import simulate_design
+from reportedly.timeaxis import DAYS_PER_MONTH
 from reportedly.validation.calibration import prior_draws, truth_headlines, truth_of
 from reportedly.validation.refit import Progress, Refitter, no_progress
 from reportedly.validation.sweep import run_tasks
@@ -110,7 +110,11 @@ def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headl
     for (q, m), value in np.ndenumerate(truth["flow"]):
         if value < HALF_UNIT and q95[q, m] < HALF_UNIT:
             continue   # nothing in truth and in 95% of draws (before the onset, after the end): nothing to score
-        scored = {"item": f"{design.quantities[q]} {m}", "truth": value, **_covered(q05[q, m], q50[q, m], q95[q, m], value)}
+        scored = {
+            "item": f"{design.quantities[q]} {m}",
+            "truth": value,
+            **_covered(q05[q, m], q50[q, m], q95[q, m], value),
+        }
         rows.append(common | {"kind": "month", **scored})
         if (q, m) in inside:
             rows.append(common | {"kind": "month inside a claimed window", **scored})
@@ -121,8 +125,12 @@ def _covered(q05: float, q50: float, q95: float, value: float) -> dict:
     """Whether a 90% interval covers `value` to within half a unit (counts are whole: an interval whose lower end
     is 0.3 includes none), and its width relative to the median, (q95 - q05) / q50 (an interval that reaches zero
     has a width too)."""
-    return {"q05": float(q05), "q95": float(q95), "covered": bool(q05 - HALF_UNIT <= value <= q95 + HALF_UNIT),
-            "width": float((q95 - q05) / q50) if q50 > 0 else float("inf")}
+    return {
+        "q05": float(q05),
+        "q95": float(q95),
+        "covered": bool(q05 - HALF_UNIT <= value <= q95 + HALF_UNIT),
+        "width": float((q95 - q05) / q50) if q50 > 0 else float("inf"),
+    }
 
 
 def stress_coverage(results: pd.DataFrame) -> pd.DataFrame:
@@ -133,9 +141,16 @@ def stress_coverage(results: pd.DataFrame) -> pd.DataFrame:
     for (shape, kind), group in results.groupby(["shape", "kind"], sort=False):
         sims = group["sim"].nunique()
         per_sim = group.groupby("sim")["covered"].mean()
-        rows.append({"shape": shape, "kind": kind, "sims": sims, "items": len(group),
-                     "coverage_90": float(group["covered"].mean()),
-                     "se": float(per_sim.std(ddof=1) / np.sqrt(sims)) if sims > 1 else float("nan"),
-                     "median_width": float(group["width"].median()),
-                     "divergent_refits": int((group.groupby("sim")["divergences"].first() > 0).sum())})
+        rows.append(
+            {
+                "shape": shape,
+                "kind": kind,
+                "sims": sims,
+                "items": len(group),
+                "coverage_90": float(group["covered"].mean()),
+                "se": float(per_sim.std(ddof=1) / np.sqrt(sims)) if sims > 1 else float("nan"),
+                "median_width": float(group["width"].median()),
+                "divergent_refits": int((group.groupby("sim")["divergences"].first() > 0).sum()),
+            }
+        )
     return pd.DataFrame(rows)

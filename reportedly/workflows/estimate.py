@@ -27,6 +27,7 @@ from reportedly.fitting.gate import Diagnostics, diagnose, next_try
 from reportedly.fitting.sampling import Timings, posterior_of, sample
 from reportedly.inputs.case import Case
 from reportedly.inputs.schema import Claim
+from reportedly.locks import exclusive
 from reportedly.model.design import build_design
 from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates, kept
@@ -50,6 +51,8 @@ class Tables:
 
 @dataclass(frozen=True)
 class EstimateResult:
+    """A fit's estimates, diagnostics and timings, and where they were written (None when the gate failed)."""
+
     estimates: Estimates
     diagnostics: Diagnostics
     timings: Timings
@@ -59,8 +62,12 @@ class EstimateResult:
 
     def report(self) -> dict:
         """Phase timings and sampling efficiency, for logs and the benchmark."""
-        return {**asdict(self.timings), "write_seconds": self.write_seconds,
-                "min_ess_bulk": min(self.diagnostics.min_ess_bulk.values()), "divergences": self.diagnostics.divergences}
+        return {
+            **asdict(self.timings),
+            "write_seconds": self.write_seconds,
+            "min_ess_bulk": min(self.diagnostics.min_ess_bulk.values()),
+            "divergences": self.diagnostics.divergences,
+        }
 
 
 def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tuple[Estimates, Diagnostics, Timings]:
@@ -74,12 +81,18 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
     est, diagnostics, timings = _fit_once(case, seed, progress)
     while retry := next_try(diagnostics, case.spec.sampler, first):
         sampler, change = retry
-        log.warning("the fit did not pass the diagnostics gate (%s); sampling again with %s",
-                    "; ".join(diagnostics.failures), change)
+        log.warning(
+            "the fit did not pass the diagnostics gate (%s); sampling again with %s",
+            "; ".join(diagnostics.failures),
+            change,
+        )
         case = case.with_sampler(**sampler.model_dump())
         est, diagnostics, again = _fit_once(case, seed, progress)
-        timings = dataclasses.replace(again, compile_seconds=timings.compile_seconds + again.compile_seconds,
-                                      sampling_seconds=timings.sampling_seconds + again.sampling_seconds)
+        timings = dataclasses.replace(
+            again,
+            compile_seconds=timings.compile_seconds + again.compile_seconds,
+            sampling_seconds=timings.sampling_seconds + again.sampling_seconds,
+        )
     return est, diagnostics, timings
 
 
@@ -92,8 +105,14 @@ def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnos
         draft = Estimates(kept(posterior_of(tree, design)), reading, case.spec)
         return diagnose(reported_quantities(draft), tree["sample_stats"].to_dataset())
 
-    tree, timings = sample(case.spec, design, seed, progress, build_seconds=time.perf_counter() - started,
-                           stop_when=lambda tree: judged(tree).settled)
+    tree, timings = sample(
+        case.spec,
+        design,
+        seed,
+        progress,
+        build_seconds=time.perf_counter() - started,
+        stop_when=lambda tree: judged(tree).settled,
+    )
     posterior = kept(posterior_of(tree, design))
     posterior["log_likelihood"] = claim_log_likelihood(posterior, design)
     claims_per_source = Counter(c.origin for c in case.evidence.used)
@@ -109,14 +128,21 @@ def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnos
         **({"as_of": case.as_of.isoformat()} if case.as_of else {}),
         "source_ratings": json.dumps(case.origin_ratings()),
         "claims_per_source": json.dumps(dict(claims_per_source)),
-        "sampler": json.dumps(case.spec.sampler.model_dump() | {"random_seed": seed, "draws": posterior.sizes["draw"],
-                                                                 "most_draws": case.spec.sampler.draws,
-                                                                 "backend": "nutpie/numba"}),
+        "sampler": json.dumps(
+            case.spec.sampler.model_dump()
+            | {
+                "random_seed": seed,
+                "draws": posterior.sizes["draw"],
+                "most_draws": case.spec.sampler.draws,
+                "backend": "nutpie/numba",
+            }
+        ),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     diagnostics = judged(tree)
-    attrs["diagnostics"] = json.dumps({"passed": diagnostics.passed, "divergences": diagnostics.divergences,
-                                       "failures": diagnostics.failures})
+    attrs["diagnostics"] = json.dumps(
+        {"passed": diagnostics.passed, "divergences": diagnostics.divergences, "failures": diagnostics.failures}
+    )
     return Estimates(posterior=posterior, attrs=attrs, spec=case.spec), diagnostics, timings
 
 
@@ -125,15 +151,18 @@ def reported_quantities(est: Estimates) -> xr.Dataset:
     return est.headline_draws().assign(capacity=est.posterior["capacity"], sigma=est.posterior["sigma"])
 
 
-def run_estimate(case: Case, seed: int | None = None, progress: bool = False, allow_unconverged: bool = False) -> EstimateResult:
-    """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none)."""
+def run_estimate(case: Case, seed: int | None = None, progress: bool = False, allow_unconverged: bool = False,
+                 wait: bool = False) -> EstimateResult:
+    """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none); one such run on a case at a time
+    (another is refused at once, or waits with `wait`)."""
     folder = store.folder(case)
-    check_writable(folder)
-    est, diagnostics, timings = fit_case(case, seed, progress)
-    if not diagnostics.passed and not allow_unconverged:
-        return EstimateResult(est, diagnostics, timings, None, 0.0)
-    started = time.perf_counter()
-    tables = write_estimates(folder, est, case)
+    with exclusive(folder, "estimate", wait):
+        check_writable(folder)
+        est, diagnostics, timings = fit_case(case, seed, progress)
+        if not diagnostics.passed and not allow_unconverged:
+            return EstimateResult(est, diagnostics, timings, None, 0.0)
+        started = time.perf_counter()
+        tables = write_estimates(folder, est, case)
     return EstimateResult(est, diagnostics, timings, folder, time.perf_counter() - started, tables)
 
 
@@ -143,6 +172,11 @@ def write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
     A run killed at any point leaves the previous estimates readable; what it left behind (a hidden
     staging folder, or the previous set parked mid-swap) is cleared or restored by the next write.
     """
+    with exclusive(folder, "write", wait=True):
+        return _write_estimates(folder, est, case)
+
+
+def _write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         _clear_interrupted(folder)
@@ -160,8 +194,9 @@ def write_estimates(folder: Path, est: Estimates, case: Case) -> Tables:
     except (OSError, ReportedlyError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ReportedlyError(f"cannot write estimates to {folder}: {reason}; "
-                              "the previous estimates are unchanged") from None
+        raise ReportedlyError(
+            f"cannot write estimates to {folder}: {reason}; the previous estimates are unchanged"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -186,17 +221,23 @@ def _write_files(staging: Path, est: Estimates, case: Case, previous: Path) -> T
     sources = source_table(saved)
     claims = claim_fit_table(saved, case.evidence.claims, seed=int(est.attrs["random_seed"]))
     influence = influence_table(saved)
-    for table, name in ((headlines, store.SUMMARY), (claims, store.CLAIMS_FIT), (sources, store.SOURCES_FIT),
-                        (influence, store.INFLUENCE)):
+    for table, name in (
+        (headlines, store.SUMMARY),
+        (claims, store.CLAIMS_FIT),
+        (sources, store.SOURCES_FIT),
+        (influence, store.INFLUENCE),
+    ):
         table.to_csv(staging / name, index=False, float_format="%.6g")
-    (staging / store.SUMMARY_TEXT).write_text(render_summary_markdown(saved, headlines, sources, claims, influence),
-                                        encoding="utf-8")
+    (staging / store.SUMMARY_TEXT).write_text(
+        render_summary_markdown(saved, headlines, sources, claims, influence), encoding="utf-8"
+    )
     _write_figures(staging, saved, case, claims, influence, previous)
     return Tables(headlines, sources, claims)
 
 
-def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.DataFrame, influence: pd.DataFrame,
-                   previous: Path) -> None:
+def _write_figures(
+    staging: Path, est: Estimates, case: Case, claims_fit: pd.DataFrame, influence: pd.DataFrame, previous: Path
+) -> None:
     """Draw the figures, or copy the previous estimates' when they show exactly the same (a refit with the same
     seed, claims and compiled model draws the same posterior)."""
     key = _figures_key(est, claims_fit, influence, staging)
@@ -211,8 +252,9 @@ def _write_figures(staging: Path, est: Estimates, case: Case, claims_fit: pd.Dat
     (staging / store.FIGURES / store.FIGURES_KEY).write_text(key, encoding="utf-8")
 
 
-def draw_figures(folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame,
-                 influence: pd.DataFrame | None) -> list[Path]:
+def draw_figures(
+    folder: Path, est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame, influence: pd.DataFrame | None
+) -> list[Path]:
     """Draw every figure of the estimates, and of the validation beside them, into folder/figures/."""
     from reportedly.results.figures import estimate_figures, save_figures
     from reportedly.validation.figures import validation_figures
@@ -226,7 +268,9 @@ def _figures_key(est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFra
     digest = hashlib.sha256()
     for name in sorted(est.posterior.data_vars):
         digest.update(name.encode() + np.ascontiguousarray(est.posterior[name].values).tobytes())
-    digest.update(json.dumps({k: v for k, v in est.attrs.items() if k != "created"}, sort_keys=True, default=str).encode())
+    digest.update(
+        json.dumps({k: v for k, v in est.attrs.items() if k != "created"}, sort_keys=True, default=str).encode()
+    )
     digest.update(claims_fit.to_csv().encode() + influence.to_csv().encode())
     for path in sorted(folder.glob(f"{store.VALIDATION_PREFIX}*")):
         digest.update(path.read_bytes())

@@ -21,7 +21,9 @@ def read_article(path: Path) -> str:
     except UnicodeDecodeError:
         raise ReportedlyError(f"{path}: is not UTF-8 text; save the article as UTF-8 and try again") from None
     except OSError as exc:
-        raise ReportedlyError(f"{path}: cannot be read ({exc.strerror or exc}); give the article as a text file") from None
+        raise ReportedlyError(
+            f"{path}: cannot be read ({exc.strerror or exc}); give the article as a text file"
+        ) from None
 
 
 def article_date(root: Path, article: Path, given: dt.date | None) -> dt.date:
@@ -31,14 +33,16 @@ def article_date(root: Path, article: Path, given: dt.date | None) -> dt.date:
     except InputError:
         dated = []
     if given is None and not dated:
-        raise ReportedlyError(f"give the date of {article.name} with --date YYYY-MM-DD: windows such as 'last year' "
-                              "or 'since September' are read against it")
+        raise ReportedlyError(
+            f"give the date of {article.name} with --date YYYY-MM-DD: windows such as 'last year' "
+            "or 'since September' are read against it"
+        )
     return given or max(dated)
 
 
 def proposals_for(root: Path, case: str | None, article: Path, text: str, day: dt.date) -> tuple[list[Proposal], str]:
     """The proposals for an article of the case, and the claims file drafted from them."""
-    spec, _ = load_spec(model_file(root, case))   # the claims need not be valid: a draft may be in progress
+    spec, _ = load_spec(model_file(root, case))  # the claims need not be valid: a draft may be in progress
     proposals = propose(text, day, spec)
     sources = load_sources(root / "seeds" / "sources.yaml")
     return proposals, draft_claims(article.name, day, proposals, named_sources(text, sources))
@@ -50,7 +54,9 @@ def write_draft(root: Path, article: Path, text: str, draft: str) -> Path:
     target = seeds / "claims" / f"{article.stem}.yaml"
     copy = seeds / "articles" / article.name
     if target.exists():
-        raise ReportedlyError(f"{target} exists and extract never overwrites; edit it, or move it away and extract again")
+        raise ReportedlyError(
+            f"{target} exists and extract never overwrites; edit it, or move it away and extract again"
+        )
     if copy.exists() and copy.read_text(encoding="utf-8", errors="replace") != text:
         raise ReportedlyError(f"{copy} exists with other text; rename the new article and extract again")
     if not copy.exists():

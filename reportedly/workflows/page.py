@@ -14,7 +14,6 @@ from html import escape
 import pandas as pd
 
 from reportedly.inputs.case import Case
-from reportedly.levels import WIDEST, percent
 from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates
 from reportedly.results.influence import influence_table, top_drivers
@@ -115,7 +114,9 @@ def _claims_table(case: Case, fit: pd.DataFrame) -> str:
             predicted, tail = interval_text(r['pred_q05'], r['pred_q95']), f"{r['p_tail']:.2f}"
         rows.append(_row([escape(c.id), f"<span class='quote'>“{escape(c.quote)}”</span>", escape(c.figure),
                           escape(c.quantity), escape(window), source, used, predicted, tail], {7, 8}))
-    return _table(["claim", "quote", "printed", "quantity", "window", "source", "use", "predictive 90%", "tail p"], rows)
+    return _table(
+        ["claim", "quote", "printed", "quantity", "window", "source", "use", "predictive 90%", "tail p"], rows
+    )
 
 
 def _validation(validation: dict | None) -> str:
@@ -124,28 +125,54 @@ def _validation(validation: dict | None) -> str:
     loo = validation["loo"]
     coverage = validation["coverage"]
     sims = validation["settings"]["sims"]
-    lines = [f"<p>Leave one assessment out: {sum(r['inside_50'] for r in loo)} of {len(loo)} printed figures in the 50% "
-             f"and {sum(r['inside_90'] for r in loo)} of {len(loo)} in the 90% predictive interval. Simulation-based "
-             f"calibration ({sims} simulations): "
-             + ("every coverage inside its binomial band." if validation["calibrated"] else "SOME COVERAGE OUTSIDE ITS BAND.")
-             + "</p>"]
-    rows = [_row([escape(r["headline"]), f"{r['coverage_50']:.2f}", f"{r['coverage_90']:.2f}",
-                  f"{r['band_90_low']:.2f} – {r['band_90_high']:.2f}"], {1, 2, 3}) for r in coverage]
+    lines = [
+        f"<p>Leave one assessment out: {sum(r['inside_50'] for r in loo)} of {len(loo)} printed figures in the 50% "
+        f"and {sum(r['inside_90'] for r in loo)} of {len(loo)} in the 90% predictive interval. Simulation-based "
+        f"calibration ({sims} simulations): "
+        + (
+            "every coverage inside its binomial band."
+            if validation["calibrated"]
+            else "SOME COVERAGE OUTSIDE ITS BAND."
+        )
+        + "</p>"
+    ]
+    rows = [
+        _row(
+            [
+                escape(r["headline"]),
+                f"{r['coverage_50']:.2f}",
+                f"{r['coverage_90']:.2f}",
+                f"{r['band_90_low']:.2f} – {r['band_90_high']:.2f}",
+            ],
+            {1, 2, 3},
+        )
+        for r in coverage
+    ]
     return "\n".join(lines) + _table(["headline", "50% coverage", "90% coverage", "90% band"], rows)
 
 
-def figure_pngs(case: Case, est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame | None) -> dict[str, bytes]:
+def figure_pngs(
+    case: Case, est: Estimates, claims_fit: pd.DataFrame, influence: pd.DataFrame | None
+) -> dict[str, bytes]:
     """The figures of `reportedly plot`, as PNG bytes, titled for the page."""
     import matplotlib.pyplot as plt
 
-    from reportedly.results.figures import cumulative_figure, drivers_figure, forest_figure, ratio_figure, sources_figure
+    from reportedly.results.figures import (
+        cumulative_figure,
+        drivers_figure,
+        forest_figure,
+        ratio_figure,
+        sources_figure,
+    )
 
     labels = {h.name: h.label for h in est.spec.headlines}
     claims = list(case.evidence.claims)
-    draw = {"Cumulative totals and the claims (log scale)": lambda: cumulative_figure(est, claims),
-            "Each claim against what its source would print given the fit": lambda: forest_figure(claims_fit),
-            "Source reliability: learned against rated": lambda: sources_figure(est),
-            **{f"{est.spec.ratios[r].description}": lambda r=r: ratio_figure(est, claims, r) for r in est.spec.ratios}}
+    draw = {
+        "Cumulative totals and the claims (log scale)": lambda: cumulative_figure(est, claims),
+        "Each claim against what its source would print given the fit": lambda: forest_figure(claims_fit),
+        "Source reliability: learned against rated": lambda: sources_figure(est),
+        **{f"{est.spec.ratios[r].description}": lambda r=r: ratio_figure(est, claims, r) for r in est.spec.ratios},
+    }
     if influence is not None:
         draw["Which claim drives which headline"] = lambda: drivers_figure(influence, labels)
     out = {}
@@ -162,7 +189,17 @@ def page_of(case: Case, est: Estimates, warnings: list[str]) -> str:
     """The page of a case's saved estimates, with its figures drawn anew and the validation beside them."""
     claims_fit = claim_fit_table(est, case.evidence.claims, int(est.attrs["random_seed"]))
     influence = influence_table(est) if "log_likelihood" in est.posterior else None
-    tables = {"headlines": headline_table(est), "sources": source_table(est), "claims": claims_fit,
-              "drivers": top_drivers(influence) if influence is not None else pd.DataFrame()}
-    return render_page(case, est, warnings, tables, figure_pngs(case, est, claims_fit, influence),
-                       store.read_validation(store.folder(case)))
+    tables = {
+        "headlines": headline_table(est),
+        "sources": source_table(est),
+        "claims": claims_fit,
+        "drivers": top_drivers(influence) if influence is not None else pd.DataFrame(),
+    }
+    return render_page(
+        case,
+        est,
+        warnings,
+        tables,
+        figure_pngs(case, est, claims_fit, influence),
+        store.read_validation(store.folder(case)),
+    )
