@@ -59,7 +59,8 @@ def exclusive(folder: Path, kind: str, wait: bool = False) -> Iterator[None]:
         log.warning("waiting for %s to finish with %s ...", holder, folder)
         file_lock.acquire()
     except OSError as exc:
-        raise ReportedlyError(f"cannot lock {lock}: {exc.strerror or exc}; make {lock.parent} writable") from None
+        raise ReportedlyError(f"cannot write estimates under {lock.parent}: {exc.filename or lock}: "
+                              f"{exc.strerror or exc}; make it writable") from None
     record = lock.with_name(lock.name + ".json")
     try:
         record.write_text(json.dumps({"pid": os.getpid(), "command": " ".join(["reportedly", *sys.argv[1:]]),

@@ -26,6 +26,11 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def estimates_entries(root: Path) -> list[str]:
+    """What a case root's estimates folder holds, besides the runs' lock files (which stay there, unlocked)."""
+    return sorted(p.name for p in (root / "estimates").iterdir() if p.suffix != ".lock")
+
+
 @pytest.fixture(scope="session")
 def fitted_case(tmp_path_factory) -> Path:
     """The shipped case fitted once per session with its own settings, in a private folder."""

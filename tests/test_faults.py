@@ -11,7 +11,7 @@ import time
 
 import pytest
 import xarray as xr
-from conftest import edit
+from conftest import edit, estimates_entries
 
 from reportedly.cli import main
 from reportedly.errors import ReportedlyError
@@ -60,7 +60,7 @@ def test_next_write_recovers_from_a_run_killed_mid_swap(fitted_copy):
     (fitted_copy / "estimates/.dprk_russia.staging.x1").mkdir()
     (fitted_copy / "estimates/.dprk_russia.staging.x1/posterior.nc").write_bytes(b"half")
     write_estimates(store.folder(case), est, case)
-    assert sorted(p.name for p in (fitted_copy / "estimates").iterdir()) == ["dprk_russia"]
+    assert estimates_entries(fitted_copy) == ["dprk_russia"]
     assert load_estimates(store.folder(case)).attrs["claims_hash"] == est.attrs["claims_hash"]
 
 
@@ -76,7 +76,7 @@ def test_full_disk_gives_a_clear_error_and_keeps_previous_estimates(fitted_copy,
     with pytest.raises(ReportedlyError, match="No space left on device; the previous estimates are unchanged"):
         write_estimates(store.folder(case), est, case)
     assert snapshot(fitted_copy) == before
-    assert [p.name for p in (fitted_copy / "estimates").iterdir()] == ["dprk_russia"]
+    assert estimates_entries(fitted_copy) == ["dprk_russia"]
 
 
 def test_unwritable_estimates_location_gives_a_clear_error(fitted_copy):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 
 from reportedly.cli.common import case_of
@@ -44,6 +45,13 @@ def claims(args) -> int:
     print(f"\n{len(shown)} claims shown; {len(case.evidence.claims)} in all, {len(used)} used as evidence "
           f"({len({c.assessment for c in case.evidence.claims})} assessments).")
     if args.check:
+        from reportedly.inputs.sanity import check_settings
+
+        findings = check_settings(case)
+        for finding in findings:
+            print(f"{'error' if finding.refuse else 'warning'}: {finding}", file=sys.stderr)
+        if any(f.refuse for f in findings):
+            return 2
         ids = {c.id for c in shown}
         differences = [d for d in relay_differences(case.evidence.claims) if {d.used, d.relay} & ids]
         if differences:

@@ -63,8 +63,8 @@ def check_settings(case: Case) -> list[Finding]:
             continue
         if flow.onset is not None:
             onset = axis.elapsed(flow.onset.mean) if axis.start <= flow.onset.mean <= axis.last_day else None
-            spans = [_span(axis, c) for c in claims]
-            if onset is not None and all(min(abs(onset - a), abs(onset - b)) > FAR_MONTHS and not a <= onset <= b
+            spans = [_span(axis, c) for c in claims if c.window.start is not None]   # 'since it began' says nothing
+            if onset is not None and spans and all(min(abs(onset - a), abs(onset - b)) > FAR_MONTHS and not a <= onset <= b
                                          for a, b in spans):
                 findings.append(Finding(
                     f"{file}: [flows.{name}] onset mean {flow.onset.mean} is more than {FAR_MONTHS} months from every "

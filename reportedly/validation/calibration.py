@@ -10,6 +10,7 @@ import xarray as xr
 from scipy import stats
 
 from reportedly.levels import LEVELS, bounds, percent
+from reportedly.model.builder import build_model
 from reportedly.model.simulate import TRUTH_VARIABLES, simulate_design
 from reportedly.results.tables import headline_table
 from reportedly.validation.refit import Progress, Refitter, no_progress
@@ -27,8 +28,8 @@ RANK_BINS = 10
 
 def prior_draws(refitter: Refitter, draws: int, seed: int) -> xr.Dataset:
     """Joint draws of the latent quantities from the prior, as a (chain, draw, ...) dataset."""
-    prior = pm.sample_prior_predictive(draws=draws, model=refitter.model, var_names=list(TRUTH_VARIABLES),
-                                       random_seed=seed)
+    model = build_model(refitter.case.spec, refitter.design, prior=True)
+    prior = pm.sample_prior_predictive(draws=draws, model=model, var_names=list(TRUTH_VARIABLES), random_seed=seed)
     return prior["prior"].to_dataset()
 
 

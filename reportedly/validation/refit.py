@@ -35,7 +35,7 @@ class Refitter:
 
     case: Case
     design: Design
-    model: pm.Model     # the PyMC model of `design`, for prior draws and pointwise densities
+    model: pm.Model     # the PyMC model of `design`, for pointwise densities
     compiled: object
     sampler: SamplerSpec
     client: object | None = None   # a Dask client whose workers run the sweeps' refits (see `sweep`)

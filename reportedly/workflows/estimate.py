@@ -156,8 +156,8 @@ def run_estimate(case: Case, seed: int | None = None, progress: bool = False, al
     """Fit, gate on diagnostics, and write estimates/<case>/ (all files or none); one such run on a case at a time
     (another is refused at once, or waits with `wait`)."""
     folder = store.folder(case)
+    check_writable(folder)
     with exclusive(folder, "estimate", wait):
-        check_writable(folder)
         est, diagnostics, timings = fit_case(case, seed, progress)
         if not diagnostics.passed and not allow_unconverged:
             return EstimateResult(est, diagnostics, timings, None, 0.0)
