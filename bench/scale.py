@@ -15,7 +15,6 @@ from reportedly.inputs.spec import load_spec
 from reportedly.model.builder import build_model
 from reportedly.model.design import Design
 from reportedly.model.simulate import draw_truth, simulate_design
-from reportedly.results.estimates import Estimates
 from reportedly.timeaxis import MonthAxis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,13 +54,16 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
     design = synthetic_design(spec, n_claims, np.random.default_rng(seed))
     truth = draw_truth(build_model(spec, design), seed)
     simulated = simulate_design(design, truth, seed)
-    tree, timings = sample(spec, simulated, seed)
-    est = Estimates(tree["posterior"].to_dataset(), {"latest_report": end.isoformat()}, spec)
-    d = diagnose(est.posterior[["realised", "sigma"]], tree["sample_stats"].to_dataset())
+
+    def judged(tree):
+        return diagnose(tree["posterior"].to_dataset()[["realised", "sigma"]], tree["sample_stats"].to_dataset())
+
+    tree, timings = sample(spec, simulated, seed, stop_when=lambda tree: judged(tree).settled)
+    d = judged(tree)
     return {"months_on_axis": len(MonthAxis(spec.time.start, spec.time.end).months),
-            "draws": spec.sampler.draws, "tune": spec.sampler.tune,
+            "draws": tree["posterior"].sizes["draw"], "most_draws": spec.sampler.draws, "tune": spec.sampler.tune,
             "build_seconds": timings.build_seconds, "compile_seconds": timings.compile_seconds,
             "sampling_seconds": timings.sampling_seconds, "divergences": d.divergences,
             "steps_per_draw": float(tree["sample_stats"]["n_steps"].mean()),
             "min_ess_bulk": min(d.min_ess_bulk.values()),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "passed": d.passed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -176,6 +176,7 @@ def test_fresh_fit_matches_the_committed_golden_estimates(fitted_case):
 
 
 def test_regression_check_catches_a_perturbed_golden_value(fitted_case):
+    """A 10% shift of one flow is several Monte Carlo errors at 2,000 draws: it is caught, and only where it is."""
     import pandas as pd
 
     from reportedly.results.estimates import Estimates, load_estimates
@@ -184,7 +185,7 @@ def test_regression_check_catches_a_perturbed_golden_value(fitted_case):
     folder = fitted_case / "estimates" / "dprk_russia"
     fit = load_estimates(folder)
     flow = fit.posterior["flow"]
-    perturbed = Estimates(fit.posterior.assign(flow=flow.where(flow["quantity"] != "troops", flow * 1.03)), fit.attrs,
+    perturbed = Estimates(fit.posterior.assign(flow=flow.where(flow["quantity"] != "troops", flow * 1.1)), fit.attrs,
                           fit.spec)
     assert {d.headline for d in compare(fit, perturbed)} == {"troops_to_date"}
     assert compare_with_summary(pd.read_csv(folder / "summary.csv"), fit) == []

@@ -64,8 +64,7 @@ def check_settings(case: Case) -> list[Finding]:
         if flow.onset is not None:
             onset = axis.elapsed(flow.onset.mean) if axis.start <= flow.onset.mean <= axis.last_day else None
             spans = [_span(axis, c) for c in claims if c.window.start is not None]   # 'since it began' says nothing
-            if onset is not None and spans and all(min(abs(onset - a), abs(onset - b)) > FAR_MONTHS and not a <= onset <= b
-                                         for a, b in spans):
+            if onset is not None and spans and all(_far(onset, a, b) for a, b in spans):
                 findings.append(Finding(
                     f"{file}: [flows.{name}] onset mean {flow.onset.mean} is more than {FAR_MONTHS} months from every "
                     f"claim about {name}: check the date", False))
@@ -84,6 +83,11 @@ def check_settings(case: Case) -> list[Finding]:
                 f"{file}: [flows.{name}] level median {flow.level.median:g} a month puts every claim about {name} "
                 f"more than {FAR_FACTOR:,} times off (the claims print {way}): check its level", False))
     return sorted(findings, key=lambda f: not f.refuse)
+
+
+def _far(month: float, a: float, b: float) -> bool:
+    """Whether `month` lies outside the span a..b and more than FAR_MONTHS from both its ends."""
+    return not a <= month <= b and min(abs(month - a), abs(month - b)) > FAR_MONTHS
 
 
 def _span(axis: MonthAxis, claim) -> tuple[float, float]:

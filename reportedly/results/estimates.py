@@ -99,8 +99,8 @@ class Estimates:
 
         The log trend goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's;
         a month's flow is the trend times its share (max(0, 1 + spread x N(0, 1)) for a flow with a spread), between
-        the flow's onset and its end. The steps are drawn with a seed fixed by the fit, so a query gives the same
-        answer every time.
+        the flow's onset and its end. Each month's noise is drawn with a seed fixed by the fit and the month, so a
+        query gives the same answer every time and a longer window goes on along the same paths.
         """
         flow = self.posterior["flow"].sel(quantity=quantity).values
         if months == 0:
@@ -114,12 +114,14 @@ class Estimates:
         base = self._base_flow(quantity)
         last = self.posterior["last_trend"].sel(flow_quantity=base).values
         smoothness = self.posterior["smoothness"].sel(flow_quantity=base).values
-        rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)])
-        steps = smoothness[..., None] * rng.standard_normal(smoothness.shape + (months,))
-        future = last[..., None] * np.exp(np.cumsum(steps, axis=-1))
+        seed = [int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)]
+        # Month k's noise is the same however far a query looks.
+        noise = np.stack([np.random.default_rng([*seed, k]).standard_normal((2, *smoothness.shape))
+                          for k in range(months)], axis=-1)
+        future = last[..., None] * np.exp(np.cumsum(smoothness[..., None] * noise[0], axis=-1))
         spread = self.spec.flows[base].spread
         if spread is not None:
-            future = future * np.maximum(1.0 + spread.sd * rng.standard_normal(future.shape), 0.0)
+            future = future * np.maximum(1.0 + spread.sd * noise[1], 0.0)
         month = len(self.axis.months) + np.arange(months)
         onset, end = self._onset(base), self._end(base)
         future = future * running_share(

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from reportedly.fitting.sampling import Timings, posterior_of, sample
 from reportedly.inputs.case import Case
 from reportedly.inputs.schema import Claim
 from reportedly.locks import exclusive
-from reportedly.model.design import build_design
+from reportedly.model.design import Design, build_design
 from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates, kept
 from reportedly.results.influence import claim_log_likelihood, influence_table
@@ -99,12 +100,7 @@ def fit_case(case: Case, seed: int | None = None, progress: bool = False) -> tup
 def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnostics, Timings]:
     started = time.perf_counter()
     design = build_design(case)
-    reading = {"latest_report": case.latest_report.isoformat()}
-
-    def judged(tree) -> Diagnostics:
-        draft = Estimates(kept(posterior_of(tree, design)), reading, case.spec)
-        return diagnose(reported_quantities(draft), tree["sample_stats"].to_dataset())
-
+    judged = gate_of(case, design)
     tree, timings = sample(
         case.spec,
         design,
@@ -144,6 +140,17 @@ def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnos
         {"passed": diagnostics.passed, "divergences": diagnostics.divergences, "failures": diagnostics.failures}
     )
     return Estimates(posterior=posterior, attrs=attrs, spec=case.spec), diagnostics, timings
+
+
+def gate_of(case: Case, design: Design) -> Callable[[xr.DataTree], Diagnostics]:
+    """The diagnostics gate's verdict on draws of `case` sampled for `design`'s claims."""
+    reading = {"latest_report": case.latest_report.isoformat()}
+
+    def judged(tree: xr.DataTree) -> Diagnostics:
+        draft = Estimates(kept(posterior_of(tree, design)), reading, case.spec)
+        return diagnose(reported_quantities(draft), tree["sample_stats"].to_dataset())
+
+    return judged
 
 
 def reported_quantities(est: Estimates) -> xr.Dataset:
