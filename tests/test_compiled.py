@@ -163,8 +163,10 @@ def test_a_change_in_their_insides_is_caught(monkeypatch, change):
     assert not adapter.private_path_works()
 
 
-def test_without_them_nutpies_public_path_compiles_and_samples(shipped, monkeypatch, caplog):
-    spec, design = shipped
+def test_without_them_nutpies_public_path_compiles_and_samples(monkeypatch, caplog):
+    """The second case, the smaller: nutpie's public path compiles the whole graph in-process, every time."""
+    case = load_case(ROOT / "tests/cases/aid_convoys")
+    spec, design = case.spec, build_design(case)
     monkeypatch.setattr(adapter, "private_path_works", lambda: False)
     compiled = cache.compile_design(spec, design)
     assert "using nutpie's public path" in caplog.text
