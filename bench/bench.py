@@ -325,7 +325,10 @@ def render(results: dict) -> str:
             f"{'yes' if r['same_results_as_in_process'] else 'NO'} |"
             for r in rows
         ]
-    if "scale" in results:
+    if "scale" in results and not any("draws" in r for r in results["scale"]):
+        lines += ["", "## Scale", "", "Not measured since sampling stops when the gate passes: "
+                  "`./run.sh bench --only-scale`."]
+    elif "scale" in results:
         fitted = next(r for r in results["scale"] if r["wall_seconds"] is not None)
         lines += [
             "",

@@ -259,6 +259,19 @@ def drivers_figure(influence: pd.DataFrame, labels: dict[str, str]):
     return fig
 
 
+TITLES = {
+    "cumulative.png": "Cumulative totals and the claims (log scale)",
+    "claims_forest.png": "Each claim against what its source would print given the fit",
+    "sources.png": "Source reliability: learned against rated",
+    "drivers.png": "Which claim drives which headline",
+}
+
+
+def figure_title(est: Estimates, file: str) -> str:
+    """The title a fit's figure is shown under (a ratio's figure: the ratio's description)."""
+    return TITLES.get(file) or est.spec.ratios[file.removesuffix(".png")].description
+
+
 def estimate_figures(
     est: Estimates, claims: list[Claim], claims_fit: pd.DataFrame, influence: pd.DataFrame | None = None
 ) -> dict:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from reportedly.fitting.diagnostics import ess_mean
-
 # Above this Pareto k, importance sampling does not approximate the posterior without the observation.
 PARETO_K_GOOD = 0.7
 
@@ -52,6 +50,8 @@ def _pareto_quantile(probabilities: np.ndarray, k: float, sigma: float, location
 
 def relative_efficiency(log_likelihood: np.ndarray) -> float:
     """ESS / draws of an observation's likelihood over the draws (chain, draw), as PSIS-LOO uses it."""
+    from reportedly.fitting.diagnostics import ess_mean  # with SciPy's statistics: not at import
+
     likelihood = np.exp(log_likelihood - log_likelihood.max())
     return ess_mean(likelihood) / likelihood.size
 

@@ -9,7 +9,6 @@ import pandas as pd
 from reportedly.levels import LEVELS, WIDEST, bounds, column, label, percent
 from reportedly.results import store
 from reportedly.results.estimates import Estimates
-from reportedly.results.influence import top_drivers
 from reportedly.results.psis import PARETO_K_GOOD
 
 WIDE = f"{percent(WIDEST)}%"   # the widest interval, as a column head writes it: '90%'
@@ -105,6 +104,8 @@ def render_summary_markdown(
     est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame, influence: pd.DataFrame
 ) -> str:
     """summary.md: the headline table, sources, and how each claim sits with the fit."""
+    from reportedly.results.influence import top_drivers  # with the likelihood: not for `summary`'s start-up
+
     levels = " and ".join(f"{percent(level)}%" for level in LEVELS)
     out = [
         f"# {est.spec.case.title}: estimates",

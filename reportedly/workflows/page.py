@@ -157,31 +157,15 @@ def figure_pngs(
     """The figures of `reportedly plot`, as PNG bytes, titled for the page."""
     import matplotlib.pyplot as plt
 
-    from reportedly.results.figures import (
-        cumulative_figure,
-        drivers_figure,
-        forest_figure,
-        ratio_figure,
-        sources_figure,
-    )
+    from reportedly.results.figures import estimate_figures, figure_title
 
-    labels = {h.name: h.label for h in est.spec.headlines}
-    claims = list(case.evidence.claims)
-    draw = {
-        "Cumulative totals and the claims (log scale)": lambda: cumulative_figure(est, claims),
-        "Each claim against what its source would print given the fit": lambda: forest_figure(claims_fit),
-        "Source reliability: learned against rated": lambda: sources_figure(est),
-        **{f"{est.spec.ratios[r].description}": lambda r=r: ratio_figure(est, claims, r) for r in est.spec.ratios},
-    }
-    if influence is not None:
-        draw["Which claim drives which headline"] = lambda: drivers_figure(influence, labels)
     out = {}
-    for name, make in draw.items():
+    for file, make in estimate_figures(est, list(case.evidence.claims), claims_fit, influence).items():
         fig = make()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=90)
         plt.close(fig)
-        out[name] = buffer.getvalue()
+        out[figure_title(est, file)] = buffer.getvalue()
     return out
 
 
