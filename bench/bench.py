@@ -325,7 +325,7 @@ def render(results: dict) -> str:
             f"{'yes' if r['same_results_as_in_process'] else 'NO'} |"
             for r in rows
         ]
-    if "scale" in results and not any("draws" in r for r in results["scale"]):
+    if "scale" in results and not any("most_draws" in r for r in results["scale"]):
         lines += ["", "## Scale", "", "Not measured since sampling stops when the gate passes: "
                   "`./run.sh bench --only-scale`."]
     elif "scale" in results:
