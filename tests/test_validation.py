@@ -15,7 +15,8 @@ SIMS = 24
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory):
     root = copy_case(tmp_path_factory.mktemp("checked"))
-    code = main(["--root", str(root), "check", "--sims", str(SIMS), "--draws", "200", "--tune", "300", "--chains", "2"])
+    code = main(["--root", str(root), "check", "--sims", str(SIMS), "--stress-sims", "1", "--draws", "200", "--tune", "300",
+                 "--chains", "2"])
     return root, code
 
 
