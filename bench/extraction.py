@@ -1,20 +1,91 @@
-"""How well `reportedly extract` finds the shipped claims in the five seed articles.
+"""How well `reportedly extract` reads figures: in real sentences it was not written against, and in the seed
+articles it was.
 
-For every shipped claim (used or not), the proposal from the same article whose sentence holds the claim's
-quote and whose figure has the claim's value; then whether its qualifier, window and quantity agree.
+    python bench/extraction.py [-v]
+
+The corpus (tests/corpus/sentences.yaml): each page's sentences are given as one small article with the page's
+date; a labelled figure is found when a proposal from its sentence has its value (both ends of a range); then
+whether the proposal's qualifier and window agree (a window with a start compares by its start and end, one with
+none by its end; windows labelled null are rates or plans and are not scored). Scored per kind of phrasing.
+
+The seed articles: for every shipped claim (used or not), the proposal from the same article whose sentence holds
+the claim's quote and whose figure has the claim's value; then whether its qualifier, window and quantity agree.
 Proposals that match no shipped claim are counted as not claims.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+from collections import defaultdict
 from pathlib import Path
+
+import yaml
 
 from reportedly.inputs.case import load_case
 from reportedly.inputs.extract import propose
 from reportedly.inputs.quotes import normalise
 
 ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus" / "sentences.yaml"
+
+
+def score_corpus(corpus: Path = CORPUS, root: Path = ROOT) -> list[dict]:
+    """One row per labelled figure: its phrasing, whether it was found, with its qualifier, and its window."""
+    spec = load_case(root).spec
+    rows = []
+    for page in yaml.safe_load(corpus.read_text(encoding="utf-8"))["pages"]:
+        day = page["date"]
+        proposals = propose("\n".join(s["text"] for s in page["sentences"]), day, spec)
+        for sentence in page["sentences"]:
+            text = _plain(sentence["text"])
+            mine = [p for p in proposals if _plain(p.quote) in text]
+            for figure in sentence["figures"]:
+                wanted = figure["value"] if isinstance(figure["value"], list) else [figure["value"], None]
+                match = next((p for p in mine if _printed(p) == tuple(float(v) if v is not None else None
+                                                                      for v in wanted)), None)
+                window = figure.get("window", ["cumulative", None, day])
+                rows.append({
+                    "page": page["source"], "sentence": sentence["text"], "figure": figure, "proposal": match,
+                    "phrasing": figure["phrasing"], "found": match is not None,
+                    "qualifier": match is not None and match.qualifier == figure["qualifier"],
+                    "window": None if window is None else match is not None and _window_key(*window) == _window_key(
+                        match.window.kind, match.window.start, match.window.end),
+                })
+    return rows
+
+
+def _plain(text: str) -> str:
+    return normalise(text)[0].strip()
+
+
+def _printed(p) -> tuple[float | None, float | None]:
+    return (p.value, None) if p.low is None else (p.low, p.high)
+
+
+def _window_key(kind: str, start: dt.date | None, end: dt.date) -> tuple:
+    return (start, end) if start is not None else ("cumulative", end)
+
+
+def render_corpus(rows: list[dict]) -> str:
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["phrasing"]].append(r)
+    lines = [
+        "| phrasing | figures | found | found with the right qualifier | windows scored | right window |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, group in [*sorted(groups.items()), ("all", rows)]:
+        n = len(group)
+        found, qualified = sum(r["found"] for r in group), sum(r["qualifier"] for r in group)
+        scored = [r for r in group if r["window"] is not None]
+        right = sum(r["window"] for r in scored)
+        lines.append(
+            f"| {name} | {n} | {found} ({found / n:.0%}) | {qualified} ({qualified / n:.0%}) | {len(scored)} | "
+            f"{right} ({right / len(scored):.0%}) |" if scored else
+            f"| {name} | {n} | {found} ({found / n:.0%}) | {qualified} ({qualified / n:.0%}) | 0 | - |"
+        )
+    return "\n".join(lines)
 
 
 def score(root: Path = ROOT) -> dict:
@@ -62,7 +133,20 @@ def render(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    result = score(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT)
+    corpus_rows = score_corpus()
+    pages = {r["page"] for r in corpus_rows}
+    sentences = {r["sentence"] for r in corpus_rows}
+    print(f"Corpus: {len(corpus_rows)} figures in {len(sentences)} sentences from {len(pages)} pages\n")
+    print(render_corpus(corpus_rows))
+    if "-v" in sys.argv:
+        for r in corpus_rows:
+            if not (r["qualifier"] and r["window"] is not False):
+                p = r["proposal"]
+                print("MISS" if p is None else "QUAL" if not r["qualifier"] else "WINDOW", r["figure"],
+                      (p.value, p.low, p.high, p.qualifier, p.window) if p else "", "|", r["sentence"][:150])
+    root = next((Path(a) for a in sys.argv[1:] if not a.startswith("-")), ROOT)
+    result = score(root)
+    print(f"\nShipped claims in their articles ({root.name}):\n")
     print(render(result))
     if "-v" in sys.argv:
         for r in result["rows"]:

@@ -11,7 +11,9 @@ from reportedly.inputs.extract import propose
 from reportedly.inputs.spec import load_spec
 
 sys.path.insert(0, str(ROOT / "bench"))
-from extraction import score  # noqa: E402
+from extraction import score, score_corpus  # noqa: E402
+
+from reportedly.inputs.numbers import figures_in, read_figures  # noqa: E402
 
 D = dt.date
 
@@ -42,10 +44,77 @@ def test_figure_qualifier_and_window_are_read_against_the_articles_date(spec, se
     assert (p.qualifier, p.value, p.window.kind, p.window.start, p.window.end) == expected
 
 
-def test_figures_that_count_nothing_of_the_case_are_not_proposed(spec):
+def test_measures_dates_and_names_are_not_figures_and_other_counts_come_with_no_quantity(spec):
     text = ("The 152 mm shells fit D-30 howitzers. The team has 11 members. Kim spoke on May 13, 2025. "
-            "It took three years.")
-    assert propose(text, D(2025, 5, 29), spec) == []
+            "It took three years. At least 600 soldiers were killed.")
+    members, killed = propose(text, D(2025, 5, 29), spec)
+    assert (members.value, members.quantity) == (11, None) and "no quantity of the case" in members.to_check[0]
+    assert (killed.value, killed.qualifier, killed.quantity) == (600, "at_least", None)
+    assert any("casualties" in note for note in killed.to_check)
+
+
+@pytest.mark.parametrize("printed, expected", [
+    ("two and a half million shells", [(2.5e6, None, "none")]),
+    ("half a million", [(5e5, None, "none")]),
+    ("three-quarters of a million", [(7.5e5, None, "none")]),
+    ("two-point-three million", [(2.3e6, None, "none")]),
+    ("some 12-hundred troops", [(1200, None, "approximately")]),
+    ("about six thousand", [(6000, None, "approximately")]),
+    ("9 000 soldiers and 78\u202f784 cases", [(9000, None, "none"), (78784, None, "none")]),
+    ("1.500.000 rounds", [(1.5e6, None, "none")]),
+    ("$436.1m", [(436.1e6, None, "none")]),
+    ("2 to 3 million", [(2e6, 3e6, "range")]),
+    ("between 10,000 and 20,000", [(1e4, 2e4, "range")]),
+    ("250-300 people", [(250, 300, "range")]),
+    ("fell from more than 7 million to 6.8 million", [(7e6, None, "more_than"), (6.8e6, None, "none")]),
+    ("fewer than 200", [(200, None, "up_to")]),
+    ("has surpassed 1,000", [(1000, None, "more_than")]),
+    ("some 2,000 or more", [(2000, None, "at_least")]),
+    ("400-plus", [(400, None, "at_least")]),
+    ("thousands of volunteers", [(2000, None, "at_least")]),
+    ("one of the most powerful storms in 2024, half of them", []),
+])
+def test_figures_are_read_as_people_print_them(printed, expected):
+    assert [(f.value, f.high, f.qualifier) for f in read_figures(printed)] == expected
+
+
+def test_a_quote_s_figures_include_both_ends_of_a_range():
+    assert figures_in("some 8,000 to 10,000 troops and two and a half million shells") == [8000, 10000, 2.5e6]
+
+
+@pytest.mark.parametrize("sentence, today, expected", [
+    ("Up to 30,000 refugees crossed in the past 48 hours, the agency said on Friday.", D(2012, 7, 20),
+     ("period", D(2012, 7, 18), D(2012, 7, 20))),
+    ("Around 290,000 had entered since Aug 25, the UN said.", D(2017, 9, 10),
+     ("cumulative", D(2017, 8, 25), D(2017, 9, 10))),
+    ("More than 3,400 people died between the start of the year and September 29.", D(2024, 11, 15),
+     ("period", D(2024, 1, 1), D(2024, 9, 29))),
+    ("The death toll rose to at least 29 on Tuesday.", D(2018, 10, 18), ("cumulative", None, D(2018, 10, 16))),
+    ("Well over 500 migrants arrived late on Saturday.", D(2022, 7, 24), ("period", D(2022, 7, 23), D(2022, 7, 23))),
+    ("Until Friday 34,000 migrants had arrived this year.", D(2022, 7, 24), ("period", D(2022, 1, 1), D(2022, 7, 22))),
+    ("Up to 200,000 could flee in the next three months.", D(2023, 6, 1), ("period", D(2023, 6, 1), D(2023, 9, 1))),
+])
+def test_windows_of_days_and_weeks_are_read_against_the_articles_date(spec, sentence, today, expected):
+    (p,) = propose(sentence, today, spec)
+    assert (p.window.kind, p.window.start, p.window.end) == expected
+
+
+def test_a_figure_whose_noun_is_elsewhere_and_a_fact_beside_a_plan(spec):
+    back = propose("The first troops arrived in October. Already 8,000 of them are fighting.", D(2025, 5, 29), spec)
+    assert [(p.value, p.quantity) for p in back] == [(8000, "troops")]
+    plan, fact = propose("It plans to deliver 200 more howitzers, on top of the 180 already handed over.",
+                         D(2025, 5, 29), spec)
+    assert (plan.kind, fact.kind, fact.quantity) == ("plan", "count", plan.quantity)
+
+
+def test_real_sentences_it_was_not_written_against():
+    """The labelled corpus: figures, qualifiers and windows (`python bench/extraction.py` prints the table)."""
+    rows = score_corpus()
+    assert len({r["sentence"] for r in rows}) >= 150
+    assert sum(r["found"] for r in rows) / len(rows) >= 0.95
+    assert sum(r["qualifier"] for r in rows) / len(rows) >= 0.90
+    windows = [r["window"] for r in rows if r["window"] is not None]
+    assert sum(windows) / len(windows) >= 0.75
 
 
 def test_plans_and_words_of_magnitude_are_marked_for_the_analyst(spec):
@@ -105,3 +174,16 @@ def test_an_unreadable_article_is_refused(case_dir, tmp_path, capsys):
     assert "not UTF-8" in capsys.readouterr().err
     assert main(["--root", str(case_dir), "extract", str(tmp_path / "missing.txt"), "--date", "2025-01-01"]) == 2
     assert "cannot be read" in capsys.readouterr().err
+
+
+def test_a_figure_of_no_quantity_of_the_case_is_drafted_for_the_analyst_to_decide(case_dir, tmp_path, capsys):
+    article = tmp_path / "losses.txt"
+    article.write_text("Seoul says 600 North Korean soldiers were killed and about 5,000 more arrived in May 2025.\n",
+                       encoding="utf-8")
+    root = ["--root", str(case_dir)]
+    assert main([*root, "extract", str(article), "--date", "2025-07-10", "--write"]) == 0
+    draft = case_dir / "seeds" / "claims" / "losses.yaml"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("origin: ''", "origin: sk_dia"), encoding="utf-8")
+    capsys.readouterr()
+    assert main([*root, "claims", "--check"]) == 2
+    assert "claim losses-1: field 'quantity'" in capsys.readouterr().err

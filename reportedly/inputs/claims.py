@@ -12,7 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from reportedly.errors import InputError, Problem, did_you_mean, problems_from_validation
-from reportedly.inputs.quotes import figures_in, matches_a_figure, near_verbatim
+from reportedly.inputs.numbers import figures_in
+from reportedly.inputs.quotes import matches_a_figure, near_verbatim
 from reportedly.inputs.schema import Claim, ClaimsFile, Source
 
 

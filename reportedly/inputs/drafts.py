@@ -23,14 +23,15 @@ def named_sources(text: str, sources: dict) -> list[str]:
 
 
 def draft_claims(article: str, report_date: dt.date, proposals: list[Proposal], candidates: list[str]) -> str:
-    """A claims file (YAML) of the proposals, for the analyst to confirm: `origin` (and a conversion's `basis`)
-    are left empty, so `reportedly claims --check` refuses the file until they are set."""
+    """A claims file (YAML) of the proposals, for the analyst to confirm: `origin` (and a conversion's `basis`, and
+    the quantity of a figure no word of the case names) are left empty, so `reportedly claims --check` refuses the
+    file until they are set."""
     import yaml
 
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", article.rsplit(".", 1)[0]).strip("-") or "article"
     claims = []
     for i, p in enumerate(proposals, start=1):
-        claim = {"id": f"{stem}-{i}", "assessment": f"{stem}-{i}", "quote": p.quote, "quantity": p.quantity,
+        claim = {"id": f"{stem}-{i}", "assessment": f"{stem}-{i}", "quote": p.quote, "quantity": p.quantity or "",
                  "kind": p.kind}
         claim |= {"low": p.low, "high": p.high} if p.qualifier == "range" else {"value": _number(p.value)}
         window = {"kind": p.window.kind, **({"start": p.window.start} if p.window.start else {}), "end": p.window.end}
@@ -47,7 +48,8 @@ def draft_claims(article: str, report_date: dt.date, proposals: list[Proposal], 
         "# qualifier, quantity and window against the article; set `origin` (a key of sources.yaml"
         + (f"; the article names {', '.join(candidates)}" if candidates else "")
         + ");\n"
-        "# set `relay` to the outlets that carried it; delete what is not a claim. Then: reportedly claims --check\n"
+        "# set an empty `quantity` (or delete the claim); set `relay` to the outlets that carried it; delete what\n"
+        "# is not a claim. Then: reportedly claims --check\n"
     )
     body = {"article": article, "report_date": report_date, "relay": [], "claims": claims}
     return header + yaml.dump(

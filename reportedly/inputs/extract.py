@@ -1,10 +1,11 @@
 """Propose draft claims from an article's text, for the analyst to confirm.
 
-Rules, no statistical model and nothing downloaded: each figure the text prints (read as `quotes` reads a
-quote) becomes a proposal when a word the case uses for one of its quantities follows it (or, failing that,
-comes before it in the same clause). The qualifier is the phrase just before the figure; the window is the
-time expression nearest the figure in its clause, resolved against the article's date; with none, the
-figure is read as cumulative to that date. What the rules cannot decide (the source, whether a figure
+Rules, no statistical model and nothing downloaded: each figure the text prints that counts something (read by
+`numbers`, with its qualifier) becomes a proposal. Its quantity is the one a word of the case names after it (or,
+failing that, before it in the same clause, or in the sentence before for '8,000 of them'); with none, it is
+proposed with no quantity and a note, for the analyst to decide whether the case needs one. The window is the
+time expression nearest the figure in its clause, resolved against the article's date (`time_phrases`); with
+none, the figure is read as cumulative to that date. What the rules cannot decide (the source, whether a figure
 counts a transfer or a plan, the basis of a conversion) is left marked for the analyst.
 """
 
@@ -14,28 +15,30 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from reportedly.inputs.quotes import figure_spans
+from reportedly.inputs.numbers import Figure, read_figures
 from reportedly.inputs.spec import ModelSpec
 from reportedly.inputs.time_phrases import MONTH, Window, nearest_window
 
-QUALIFIERS = [  # the phrase just before a figure, and the qualifier it prints
-    (r"approximately|around|about|some|roughly|an estimated|nearly|almost|close to", "approximately"),
-    (r"more than|over|exceeding|exceeded|exceed|in excess of|upwards of|above", "more_than"),
-    (r"at least|no fewer than|no less than", "at_least"),
-    (r"as many as|as much as", "as_many_as"),
-    (r"up to", "up_to"),
-]
-VAGUE = [  # figures printed as words of magnitude: how they are read, always marked for the analyst
-    (re.compile(r"\bseveral thousand\b", re.I), "range", (2_000, 9_000)),
-    (re.compile(r"\bthousands of\b|\bthousands (?:more )?(?=\w)", re.I), "at_least", (2_000, None)),
-    (re.compile(r"\bmillions of\b", re.I), "at_least", (2_000_000, None)),
-]
 PLAN = re.compile(r"\b(?:plans?|planning|planned|will send|to be sent|may be sent|expected to|intends?)\b", re.I)
+ALREADY = re.compile(r"^(?:\W*\w+){0,4}?\W+already\b", re.I)  # '... on top of the 180 already handed over': a fact
 CONVERSION = re.compile(r"\bconverted\b|\bwhen convert|\bif (?:those|the|these) \w+ (?:carried|were)\b", re.I)
 PART_OF = re.compile(r"\s*(?:in|of|for|at|from|to)\b", re.I)   # '198 in construction': part of a figure before
+REFERS_BACK = re.compile(  # a figure whose noun is in the sentence before: 'Already 8,000 of them are ...'
+    r"^\s*(?:more\s+)?(?:of (?:them|these|those)|are|were|have|had|has|is|was|already)\b", re.I
+)
+CASUALTIES = re.compile(  # '600 soldiers were killed': casualties, not a quantity of the case
+    r"^(?:\W*[\w'’-]+){0,4}?\W*\b(?:killed|dead|died|wounded|injured|casualties|missing|captured)\b", re.I
+)
 NOW = re.compile(r"\b(?:now|currently|current)\b", re.I)
-NOT_A_COUNT = re.compile(
-    r"^\s*(?:-?\s*(?:mm|millimet|inch|-inch|km|kilomet|percent|per cent|year|month|day|week)|,\s*\d{4})", re.I
+SHARE = re.compile(r"^\s*(?:%|percent\b|per cent\b)", re.I)
+NOT_A_COUNT = re.compile(  # what follows a number that measures or dates rather than counts
+    r"^(?:[A-Za-z]|\s*-?\s*(?:mm\b|millimet|cm\b|centimet|inch|km\b|kph|km/h|kilomet|mph|miles?\b|metres?\b"
+    r"|meters?\b|feet\b|ft\b|foot\b|°|magnitude|years?\b|months?\b|days?\b|weeks?\b|hours?\b|minutes?\b"
+    r"|seconds?\b|[ap]\.m\.|gmt\b|utc\b)|,\s*\d{4})",
+    re.I,
+)
+NOT_A_COUNT_BEFORE = re.compile(  # 'Category 2', 'Resolution 2375', 'D-30'
+    r"(?:\b(?:category|magnitude|no\.|chapter|article|aged?|resolutions?)|[A-Za-z]-)\s*$", re.I
 )
 
 
@@ -56,72 +59,122 @@ class Proposal:
 
 
 def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
-    """Draft claims for every figure of `text` that counts one of the case's quantities."""
+    """Draft claims for every figure `text` prints that counts something: with the case's quantity where a word
+    the case uses for one names it, with no quantity and a note where none does."""
     words = spec.words()
     ratio_of_link = {name: link.product[1] for name, link in spec.links.items()}
     proposals = []
+    named_before = None  # the quantity the sentence before names last: for '8,000 of them'
     for sentence in sentences(text):
+        named_here = None
         for clause_start, clause in clauses(sentence):
-            for start, end, value, qualifier, bounds in figures(clause):
-                if NOT_A_COUNT.match(clause[end:]) or _is_day_of_month(clause, start) or _is_designator(clause, start):
-                    continue
-                share = clause[end : end + 1] == "%" or clause[end : end + 8].lower().startswith(" percent")
-                quantity = quantity_after(clause[end:], words) or quantity_before(clause[:start], clause[end:], words)
-                if quantity is None:
+            for figure in read_figures(clause):
+                start, end = figure.start, figure.end
+                if not _counts(clause, start, end):
                     continue
                 to_check = []
-                kind = "share" if share else "count"
-                if is_planned(sentence, clause_start + start, clause_start + end):
+                quantity = quantity_after(clause[end:], words) or quantity_before(clause[:start], clause[end:], words)
+                if quantity is None and (named_here or named_before) and REFERS_BACK.match(clause[end:]):
+                    quantity = named_here or named_before
+                    to_check.append("the figure's noun is a figure or sentence before it: check the quantity")
+                if quantity is not None and CASUALTIES.match(clause[end:]):
+                    quantity = None
+                    to_check.append("counts casualties (killed, wounded, missing), not a transfer")
+                if quantity is None:
+                    to_check.append(
+                        "no quantity of the case is named: set one of " + ", ".join(sorted(set(words.values())))
+                        + ", or add a quantity to the model file if the case needs it"
+                    )
+                named_here = quantity or named_here
+                kind = "share" if SHARE.match(clause[end:]) else "count"
+                if kind == "count" and is_planned(sentence, clause_start + start, clause_start + end):
                     kind = "plan"
                     to_check.append("the sentence speaks of a plan or intention: a plan is not a transfer")
                 if CONVERSION.search(sentence) and quantity in ratio_of_link:
                     kind, quantity = "conversion", ratio_of_link[quantity]
                     to_check.append("a conversion: set 'basis' to the id of the claim whose figure was converted")
-                low, high = bounds if bounds else (None, None)
-                if bounds:
+                if figure.vague:
                     to_check.append(
                         f"'{clause[start:end]}' is a word of magnitude, read as "
-                        f"{'at least ' if high is None else ''}{low:,.0f}{f' to {high:,.0f}' if high else ''}"
+                        f"{'at least ' if figure.high is None else ''}{figure.value:,.0f}"
+                        f"{f' to {figure.high:,.0f}' if figure.high else ''}"
                     )
+                if re.match(r"[$€£]", clause[start:end]):
+                    to_check.append("an amount of money")
                 window = nearest_window(clause, start, end, report_date)
-                if share and (now := NOW.search(clause)):  # a share of what is needed now: this month to date
+                if kind == "share" and (now := NOW.search(clause)):  # a share of what is needed now: month to date
                     window = Window("period", report_date.replace(day=1), report_date, now.group())
                 if window.phrase is None:
                     to_check.append("no time expression: read as cumulative to the article's date")
-                proposals.append(
-                    Proposal(
-                        quote=sentence,
-                        figure=_figure_text(clause, start, end),
-                        quantity=quantity,
-                        kind=kind,
-                        qualifier=qualifier,
-                        value=None if qualifier == "range" else value,
-                        low=low if qualifier == "range" else None,
-                        high=high if qualifier == "range" else None,
-                        window=window,
-                        to_check=to_check,
-                    )
-                )
+                proposals.append(_proposal(sentence, clause, figure, quantity, kind, window, to_check))
+        named_before = named_here or last_named(sentence, words)
     return proposals
 
 
+def last_named(sentence: str, words: dict[str, str]) -> str | None:
+    """The quantity a word of the case names last in the sentence ('The first troops arrived' -> troops)."""
+    found = [(m.start(), quantity) for word, quantity in words.items()
+             for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", sentence, re.I)]
+    return max(found)[1] if found else None
+
+
+def _proposal(sentence: str, clause: str, figure: Figure, quantity, kind, window, to_check) -> Proposal:
+    ranged = figure.qualifier == "range"
+    return Proposal(
+        quote=sentence,
+        figure=_figure_text(clause, figure.start, figure.end),
+        quantity=quantity,
+        kind=kind,
+        qualifier=figure.qualifier,
+        value=None if ranged else figure.value,
+        low=figure.value if ranged else None,
+        high=figure.high if ranged else None,
+        window=window,
+        to_check=to_check,
+    )
+
+
+def _counts(clause: str, start: int, end: int) -> bool:
+    """Whether the number at start:end counts something: not a measure, a duration, a date, or part of a name."""
+    return not (
+        NOT_A_COUNT.match(clause[end:])
+        or NOT_A_COUNT_BEFORE.search(clause[:start])
+        or clause[start:end].lower() in ("one", "two") and re.search(r"\bthe\s*$", clause[:start], re.I)  # 'the two'
+        or re.search(rf"\b{MONTH} *$", clause[:start], re.I)  # 'May 13'
+        or re.match(rf"\s*{MONTH}", clause[end:], re.I) and re.fullmatch(r"[0-3]?\d", clause[start:end])  # '10 March'
+    )
+
+
 def is_planned(sentence: str, start: int, end: int) -> bool:
-    """Whether a plan word governs the figure at start:end: one before it, or one after it with no figure
-    after the plan word ('5,000 workers and 1,000 sappers may be sent')."""
-    later_figures = [a for a, _, _ in figure_spans(sentence)]
+    """Whether a plan word governs the figure at start:end: one before it (unless the figure is 'already' done), or
+    one after it with no figure after the plan word ('5,000 workers and 1,000 sappers may be sent')."""
+    if ALREADY.match(sentence[end:]):
+        return False
+    later_figures = [f.start for f in read_figures(sentence)]
     for cue in PLAN.finditer(sentence):
         if cue.start() < start or (cue.start() >= end and not any(a > cue.start() for a in later_figures)):
             return True
     return False
 
 
+ABBREVIATIONS = re.compile(  # a full stop that ends a word, not a sentence: 'the U.N. High Commissioner', 'Gen. Perna'
+    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Sgt|Capt|Gov|Sen|Rep|St|No|Inc|Corp|Co|Jan|Feb|Mar|Apr|Jun|Jul"
+    r"|Aug|Sep|Sept|Oct|Nov|Dec|Calif|Fla|Ga|Mich|Ariz|Mass|Va|[ap]\.m))\.$"
+)
+
+
 def sentences(text: str) -> list[str]:
-    """The text's sentences: split at line ends, and after a full stop, question or exclamation mark."""
+    """The text's sentences: split at line ends, and after a full stop, question or exclamation mark that does not
+    end an abbreviation."""
     out = []
     for line in text.splitlines():
-        for piece in re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“‘(]?[A-Z])", line.strip()):
-            if piece.strip():
-                out.append(piece.strip())
+        pieces: list[str] = []
+        for piece in re.split(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[\"“‘(]?[A-Z0-9])", line.strip()):
+            if pieces and ABBREVIATIONS.search(pieces[-1]):
+                pieces[-1] += " " + piece
+            elif piece.strip():
+                pieces.append(piece)
+        out.extend(p.strip() for p in pieces if p.strip())
     return out
 
 
@@ -133,31 +186,6 @@ def clauses(sentence: str) -> list[tuple[int, str]]:
         start = match.end()
     out.append((start, sentence[start:]))
     return out
-
-
-def figures(clause: str) -> list[tuple[int, int, float, str, tuple | None]]:
-    """Each figure of the clause with its qualifier: (start, end, value, qualifier, bounds of a vague figure)."""
-    found = []
-    vague_spans = []
-    for pattern, qualifier, bounds in VAGUE:
-        for match in pattern.finditer(clause):
-            if not any(a <= match.start() < b for a, b in vague_spans):
-                vague_spans.append((match.start(), match.end()))
-                found.append((match.start(), match.end(), float(bounds[0]), qualifier, bounds))
-    for start, end, value in figure_spans(clause):
-        if any(a <= start < b for a, b in vague_spans):
-            continue
-        found.append((start, end, value, qualifier_before(clause[:start]), None))
-    return sorted(found)
-
-
-def qualifier_before(text: str) -> str:
-    """The qualifier the words just before a figure print ('more than' -> more_than), or 'none'."""
-    before = text.lower().rstrip()
-    for pattern, qualifier in QUALIFIERS:
-        if re.search(rf"\b(?:{pattern})$", before):
-            return qualifier
-    return "none"
 
 
 def quantity_after(text: str, words: dict[str, str], reach: int = 6) -> str | None:
@@ -179,17 +207,8 @@ def quantity_before(before: str, after: str, words: dict[str, str]) -> str | Non
         return quantity_after(number_of[1], words, reach=3)
     if not PART_OF.match(after):
         return None
-    named = [quantity_after(before[end:], words, reach=4) for _, end, _ in figure_spans(before)]
+    named = [quantity_after(before[f.end:], words, reach=4) for f in read_figures(before)]
     return next((q for q in reversed(named) if q), None)
-
-
-def _is_day_of_month(clause: str, start: int) -> bool:
-    return re.search(rf"\b{MONTH}\.? *$", clause[:start], re.I) is not None
-
-
-def _is_designator(clause: str, start: int) -> bool:
-    """'D-30', 'KN-23': a number in a name."""
-    return re.search(r"[A-Za-z]-$", clause[:start]) is not None
 
 
 def _figure_text(clause: str, start: int, end: int) -> str:
