@@ -3,8 +3,8 @@ articles it was.
 
     python bench/extraction.py [-v]
 
-The corpus (tests/corpus/sentences.yaml): each page's sentences are given as one small article with the page's
-date; a labelled figure is found when a proposal from its sentence has its value (both ends of a range); then
+The corpus (tests/corpus/sentences.yaml), its held-out pages apart: each page's sentences are given as one small
+article with the page's date; a labelled figure is found when a proposal from its sentence has its value (both ends of a range); then
 whether the proposal's qualifier and window agree (a window with a start compares by its start and end, one with
 none by its end; windows labelled null are rates or plans and are not scored). Scored per kind of phrasing.
 
@@ -46,7 +46,7 @@ def score_corpus(corpus: Path = CORPUS, root: Path = ROOT) -> list[dict]:
                                                                       for v in wanted)), None)
                 window = figure.get("window", ["cumulative", None, day])
                 rows.append({
-                    "page": page["source"], "sentence": sentence["text"], "figure": figure, "proposal": match,
+                    "held_out": page.get("held_out", False), "page": page["source"], "sentence": sentence["text"], "figure": figure, "proposal": match,
                     "phrasing": figure["phrasing"], "found": match is not None,
                     "qualifier": match is not None and match.qualifier == figure["qualifier"],
                     "window": None if window is None else match is not None and _window_key(*window) == _window_key(
@@ -133,13 +133,16 @@ def render(result: dict) -> str:
 
 
 if __name__ == "__main__":
-    corpus_rows = score_corpus()
-    pages = {r["page"] for r in corpus_rows}
-    sentences = {r["sentence"] for r in corpus_rows}
-    print(f"Corpus: {len(corpus_rows)} figures in {len(sentences)} sentences from {len(pages)} pages\n")
-    print(render_corpus(corpus_rows))
+    all_rows = score_corpus()
+    for held_out in (False, True):
+        corpus_rows = [r for r in all_rows if r["held_out"] == held_out]
+        pages = {r["page"] for r in corpus_rows}
+        sentences = {r["sentence"] for r in corpus_rows}
+        print(f"{'Held-out pages' if held_out else 'Corpus'}: {len(corpus_rows)} figures in {len(sentences)} "
+              f"sentences from {len(pages)} pages\n")
+        print(render_corpus(corpus_rows) + "\n")
     if "-v" in sys.argv:
-        for r in corpus_rows:
+        for r in all_rows:
             if not (r["qualifier"] and r["window"] is not False):
                 p = r["proposal"]
                 print("MISS" if p is None else "QUAL" if not r["qualifier"] else "WINDOW", r["figure"],

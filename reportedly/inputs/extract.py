@@ -24,7 +24,8 @@ ALREADY = re.compile(r"^(?:\W*\w+){0,4}?\W+already\b", re.I)  # '... on top of t
 CONVERSION = re.compile(r"\bconverted\b|\bwhen convert|\bif (?:those|the|these) \w+ (?:carried|were)\b", re.I)
 PART_OF = re.compile(r"\s*(?:in|of|for|at|from|to)\b", re.I)   # '198 in construction': part of a figure before
 REFERS_BACK = re.compile(  # a figure whose noun is in the sentence before: 'Already 8,000 of them are ...'
-    r"^\s*(?:more\s+)?(?:of (?:them|these|those)|are|were|have|had|has|is|was|already)\b", re.I
+    r"^\s*(?:more\s+)?(?:of (?:them|these|those)|are|were|have|had|has|is|was|already)\b"
+    r"|^\s*more\s*(?:$|[,.;]|(?:in|by|during|this|next|last|to)\b)", re.I  # '8,000 workers ..., thousands more in 2025'
 )
 CASUALTIES = re.compile(  # '600 soldiers were killed': casualties, not a quantity of the case
     r"^(?:\W*[\w'’-]+){0,4}?\W*\b(?:killed|dead|died|wounded|injured|casualties|missing|captured)\b", re.I

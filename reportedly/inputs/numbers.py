@@ -44,7 +44,7 @@ VAGUE = [  # words of magnitude: how they are read (low, high), always marked fo
     (r"a few thousand", (2_000, 5_000)),
     (r"several hundred", (200, 900)),
     (r"a few hundred", (200, 500)),
-    (r"thousands of|thousands (?:more )?(?=\w)", (2_000, None)),
+    (r"thousands of|thousands(?= (?:more )?\w)", (2_000, None)),
     (r"millions of", (2_000_000, None)),
 ]
 
