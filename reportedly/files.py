@@ -47,6 +47,11 @@ def check_writable(folder: Path) -> None:
         if folder.exists():
             tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:
-        where = exc.filename or folder.parent
-        raise ReportedlyError(f"cannot write estimates to {folder}: {where}: {exc.strerror or exc}; "
-                              "make it writable (nothing was fitted)") from None
+        raise cannot_write(folder, exc, folder.parent, "nothing was fitted") from None
+
+
+def cannot_write(folder: Path, exc: OSError, where: Path, so: str) -> ReportedlyError:
+    """The error for estimates that cannot be written to `folder`: the file the system refused, why, and what
+    that left undone (`so`)."""
+    return ReportedlyError(f"cannot write estimates to {folder}: {exc.filename or where}: {exc.strerror or exc}; "
+                           f"make it writable ({so})")

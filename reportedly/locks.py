@@ -20,6 +20,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from reportedly.errors import ReportedlyError
+from reportedly.files import cannot_write
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,7 @@ def exclusive(folder: Path, kind: str, wait: bool = False) -> Iterator[None]:
         log.warning("waiting for %s to finish with %s ...", holder, folder)
         file_lock.acquire()
     except OSError as exc:
-        raise ReportedlyError(f"cannot write estimates under {lock.parent}: {exc.filename or lock}: "
-                              f"{exc.strerror or exc}; make it writable") from None
+        raise cannot_write(folder, exc, lock, "nothing was written") from None
     record = lock.with_name(lock.name + ".json")
     try:
         record.write_text(json.dumps({"pid": os.getpid(), "command": " ".join(["reportedly", *sys.argv[1:]]),

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 def test_estimate_writes_self_describing_files(fitted_case):
     folder = fitted_case / "estimates" / "dprk_russia"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "claims_fit.csv", "figures", "influence.csv", "posterior.nc", "sources_fit.csv", "summary.csv", "summary.md"]
+        "claims_fit.csv", "figures", "fit.json", "influence.csv", "posterior.nc", "sources_fit.csv", "summary.csv",
+        "summary.md"]
     assert sorted(p.name for p in (folder / "figures").glob("*.png")) == [
         "claims_forest.png", "cumulative.png", "drivers.png", "rounds_per_container.png", "sources.png"]
     assert (folder / "posterior.nc").stat().st_size < 8e6  # 8,000 draws, float32, compressed
@@ -30,15 +31,31 @@ def test_estimate_writes_self_describing_files(fitted_case):
     assert estimates_entries(fitted_case) == ["dprk_russia"], "no staging folders left behind"
 
 
-def test_summary_reads_saved_estimates_without_pymc(fitted_case):
+def test_summary_reads_saved_estimates_without_pymc_xarray_or_pandas(fitted_case):
     code = ("import sys; from reportedly.cli import main; "
             f"code = main(['--root', {str(fitted_case)!r}, 'summary']); "
-            "assert 'pymc' not in sys.modules, 'summary imported pymc'; sys.exit(code)")
+            "loaded = [m for m in ('pymc', 'xarray', 'pandas') if m in sys.modules]; "
+            "assert not loaded, f'summary imported {loaded}'; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     for label in ("Artillery rounds sent in 2024", "Rounds per container (realised)", "Workers sent in 2024", "msmt"):
         assert label in done.stdout
     assert "diagnostics: converged" in done.stdout
+
+
+def test_summary_needs_only_the_committed_tables_not_the_draws(fitted_case, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "case"
+    shutil.copytree(fitted_case, copy)
+    (copy / "estimates" / "dprk_russia" / "posterior.nc").unlink()
+    assert main(["--root", str(copy), "summary"]) == 0
+    assert capsys.readouterr().out == _summary_of(fitted_case, capsys)
+
+
+def _summary_of(root, capsys) -> str:
+    assert main(["--root", str(root), "summary"]) == 0
+    return capsys.readouterr().out
 
 
 def test_summary_json_has_headlines_and_sources(fitted_case, capsys):

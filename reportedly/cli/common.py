@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 from reportedly.errors import ReportedlyError
 from reportedly.inputs.case import Case, check_root, find_root, load_case
 from reportedly.results import store
-from reportedly.results.estimates import Estimates
+
+if TYPE_CHECKING:  # reading estimates imports xarray and pandas: only the commands that read them pay for it
+    from reportedly.results.estimates import Estimates
+    from reportedly.results.saved import SavedFit
 
 
 def date(text: str) -> dt.date:
@@ -60,17 +64,33 @@ def settings_checked(case: Case, force: bool) -> Case:
 
 def saved_estimates(args) -> tuple[Case, Estimates, list[str]]:
     """The case, its saved estimates, and the warnings a reader must see about them (printed to stderr)."""
-    from reportedly.results.estimates import load_estimates, staleness
+    from reportedly.results.estimates import load_estimates
 
     case = case_of(args)
     est = load_estimates(store.folder(case))
-    warnings = staleness(est, case.fingerprint())
+    return case, est, _warned(case, est.attrs, est.converged)
+
+
+def saved_fit(args) -> tuple[Case, SavedFit, list[str]]:
+    """The case, the record and tables of its saved fit (not its draws), and the warnings a reader must see."""
+    from reportedly.results.saved import read_saved
+
+    case = case_of(args)
+    saved = read_saved(store.folder(case))
+    return case, saved, _warned(case, saved.attrs, saved.converged)
+
+
+def _warned(case: Case, attrs: dict, converged: bool) -> list[str]:
+    """What a reader of a saved fit must know (printed to stderr): changed since, validation stale, not converged."""
+    from reportedly.results.saved import staleness
+
+    warnings = staleness(attrs, case.fingerprint())
     if warnings:
         warnings.append(f"re-run 'reportedly estimate {case.name}' to refresh")
     elif stale := store.stale_validation(store.folder(case), case.fingerprint()):
         warnings.append(stale)
-    if not est.converged:
+    if not converged:
         warnings.append("these estimates did NOT pass the diagnostics gate")
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    return case, est, warnings
+    return warnings

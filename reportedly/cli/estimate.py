@@ -63,5 +63,7 @@ def estimate(args) -> int:
             f"of the evidence: its source would print {interval_text(row.pred_q05, row.pred_q95)} "
             f"({percent(WIDEST)}%), tail probability {row.p_tail:.3f}. Check its figure, window and qualifier."
         )
-    print(render_summary_text(result.estimates, result.tables.headlines, result.tables.sources, warnings))
+    est, tables = result.estimates, result.tables
+    print(render_summary_text(est.spec.case.title, est.attrs, tables.headlines.to_dict("records"),
+                              tables.sources.to_dict("records"), warnings))
     return 1 if failures else 0

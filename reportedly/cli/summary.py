@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reportedly.cli.common import add_as_of, saved_estimates
+from reportedly.cli.common import add_as_of, saved_estimates, saved_fit
 from reportedly.locks import exclusive
 from reportedly.results import store
 
@@ -29,17 +29,15 @@ def add_parsers(commands) -> None:
 
 
 def summary(args) -> int:
-    """Print the headlines and the sources' learned reliability."""
+    """Print the headlines and the sources' learned reliability, from the tables `estimate` saved."""
     from reportedly.results.render import render_summary_text
-    from reportedly.results.tables import headline_table, source_table
 
-    case, est, warnings = saved_estimates(args)
-    headlines, sources = headline_table(est), source_table(est)
+    case, saved, warnings = saved_fit(args)
     if args.json:
-        print(json.dumps({"case": case.name, "warnings": warnings, "headlines": headlines.to_dict("records"),
-                          "sources": sources.to_dict("records")}, indent=2))
+        print(json.dumps({"case": case.name, "warnings": warnings, "headlines": saved.headlines,
+                          "sources": saved.sources}, indent=2))
     else:
-        print(render_summary_text(est, headlines, sources, []))
+        print(render_summary_text(case.spec.case.title, saved.attrs, saved.headlines, saved.sources, []))
     return 0
 
 

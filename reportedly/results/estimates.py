@@ -226,12 +226,3 @@ def load_estimates(folder: Path) -> Estimates:
     spec = ModelSpec.model_validate(tomllib.loads(attrs["spec"]))
     return Estimates(posterior=posterior, attrs=attrs, spec=spec)
 
-
-def staleness(estimates: Estimates, current: dict[str, str]) -> list[str]:
-    """What changed since the fit, comparing fingerprints (claims and model file)."""
-    messages = []
-    if estimates.attrs.get("claims_hash") != current["claims_hash"]:
-        messages.append("the claims (seeds/) changed since these estimates were fitted")
-    if estimates.attrs.get("spec_hash") != current["spec_hash"]:
-        messages.append("the model file changed since these estimates were fitted")
-    return messages

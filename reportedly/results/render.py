@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from reportedly.levels import LEVELS, WIDEST, bounds, column, label, percent
 from reportedly.results import store
-from reportedly.results.estimates import Estimates
 from reportedly.results.psis import PARETO_K_GOOD
+
+if TYPE_CHECKING:  # `summary` renders without importing either
+    import pandas as pd
+
+    from reportedly.results.estimates import Estimates
 
 WIDE = f"{percent(WIDEST)}%"   # the widest interval, as a column head writes it: '90%'
 
@@ -19,7 +22,7 @@ def number(x: float) -> str:
     tail of a flow past its end is none of it)."""
     if x == float("inf"):
         return "∞"
-    if not pd.notna(x):
+    if x is None or x != x:  # missing, or NaN
         return str(x)
     if abs(x) < 1e-3:
         return "0"
@@ -41,51 +44,52 @@ def intervals(row, prefix: str = "", levels=LEVELS) -> list[str]:
     return [interval_text(*(values[prefix + column(q)] for q in bounds(level))) for level in levels]
 
 
-def headline_lines(table: pd.DataFrame) -> list[str]:
-    """The headline table as plain text: median and each interval."""
-    width = max(len(label) for label in table["label"])
+def headline_lines(rows: list[dict]) -> list[str]:
+    """The headline table (one dict a row) as plain text: median and each interval."""
+    width = max(len(row["label"]) for row in rows)
     lines = [f"{'':{width}}  {'median':>9}" + "".join(f"  {label(level):>21}" for level in LEVELS)]
-    for row in table.itertuples():
+    for row in rows:
         lines.append(
-            f"{row.label:{width}}  {number(row.median):>9}" + "".join(f"  {text:>21}" for text in intervals(row))
+            f"{row['label']:{width}}  {number(row['median']):>9}" + "".join(f"  {text:>21}" for text in intervals(row))
         )
     return lines
 
 
-def source_lines(table: pd.DataFrame) -> list[str]:
-    """Each source's learned error scale against its rating's prior, as plain text."""
+def source_lines(rows: list[dict]) -> list[str]:
+    """Each source's learned error scale against its rating's prior (one dict a row), as plain text."""
     lines = [f"{'source':20} {'rating':>6} {'claims':>6} {'prior σ':>8} {'learned σ (90%)':>22}"]
-    for row in table.itertuples():
+    for row in rows:
         lines.append(
-            f"{row.source:20} {row.rating:>6} {row.claims_used:>6} {row.prior_median:>8.2f} "
-            f"{row.sigma_median:>8.2f} ({row.sigma_q05:.2f}–{row.sigma_q95:.2f})"
+            f"{row['source']:20} {row['rating']:>6} {row['claims_used']:>6} {row['prior_median']:>8.2f} "
+            f"{row['sigma_median']:>8.2f} ({row['sigma_q05']:.2f}–{row['sigma_q95']:.2f})"
         )
     return lines
 
 
-def provenance_lines(est: Estimates) -> list[str]:
-    """Where the estimates come from and whether they passed the diagnostics gate."""
-    diagnostics = json.loads(est.attrs["diagnostics"])
+def provenance_lines(attrs: dict) -> list[str]:
+    """Where the estimates come from (a fit's record) and whether they passed the diagnostics gate."""
+    diagnostics = json.loads(attrs["diagnostics"])
     status = "converged" if diagnostics["passed"] else "NOT CONVERGED: " + "; ".join(diagnostics["failures"])
     return [
-        f"case {est.attrs['case']}, seed {est.attrs['random_seed']}, claims {est.attrs['claims_hash']}, "
-        f"model {est.attrs['spec_hash']}, fitted {est.attrs['created']}",
+        f"case {attrs['case']}, seed {attrs['random_seed']}, claims {attrs['claims_hash']}, "
+        f"model {attrs['spec_hash']}, fitted {attrs['created']}",
         f"diagnostics: {status}",
     ]
 
 
-def render_summary_text(est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, warnings: list[str]) -> str:
+def render_summary_text(title: str, attrs: dict, headlines: list[dict], sources: list[dict],
+                        warnings: list[str]) -> str:
     """What `reportedly summary` prints: warnings, headlines, sources and provenance."""
     parts = [*(f"WARNING: {w}" for w in warnings)]
     parts += [
-        est.spec.case.title,
+        title,
         "",
         *headline_lines(headlines),
         "",
         "Source error scale σ (log scale; 0.15 ≈ typically 15% off)",
         *source_lines(sources),
         "",
-        *provenance_lines(est),
+        *provenance_lines(attrs),
     ]
     return "\n".join(parts)
 
@@ -110,7 +114,7 @@ def render_summary_markdown(
     out = [
         f"# {est.spec.case.title}: estimates",
         "",
-        *(f"_{line}_  " for line in provenance_lines(est)),
+        *(f"_{line}_  " for line in provenance_lines(est.attrs)),
         "",
         f"Medians with {levels} equal-tailed credible intervals. Reproduce: `reportedly estimate "
         f"{est.attrs['case']}` then `reportedly summary {est.attrs['case']}`.",

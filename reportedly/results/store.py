@@ -9,6 +9,7 @@ from reportedly.inputs.case import Case
 
 ESTIMATES = "estimates"
 POSTERIOR = "posterior.nc"              # the draws queries need; produced by `reportedly estimate`, not committed
+RECORD = "fit.json"                     # the fit's provenance (the posterior's attributes), read without the draws
 SUMMARY = "summary.csv"
 SUMMARY_TEXT = "summary.md"
 CLAIMS_FIT = "claims_fit.csv"

@@ -101,13 +101,14 @@ def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnos
     started = time.perf_counter()
     design = build_design(case)
     judged = gate_of(case, design)
+    last: dict = {}  # the verdict on the draws sampling stopped at, kept so the gate runs once on them
+
+    def settled(tree: xr.DataTree) -> bool:
+        last.update(tree=tree, diagnostics=judged(tree))
+        return last["diagnostics"].settled
+
     tree, timings = sample(
-        case.spec,
-        design,
-        seed,
-        progress,
-        build_seconds=time.perf_counter() - started,
-        stop_when=lambda tree: judged(tree).settled,
+        case.spec, design, seed, progress, build_seconds=time.perf_counter() - started, stop_when=settled
     )
     posterior = kept(posterior_of(tree, design))
     posterior["log_likelihood"] = claim_log_likelihood(posterior, design)
@@ -135,7 +136,7 @@ def _fit_once(case: Case, seed: int, progress: bool) -> tuple[Estimates, Diagnos
         ),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    diagnostics = judged(tree)
+    diagnostics = last["diagnostics"] if last.get("tree") is tree else judged(tree)
     attrs["diagnostics"] = json.dumps(
         {"passed": diagnostics.passed, "divergences": diagnostics.divergences, "failures": diagnostics.failures}
     )
@@ -235,6 +236,7 @@ def _write_files(staging: Path, est: Estimates, case: Case, previous: Path) -> T
         (influence, store.INFLUENCE),
     ):
         table.to_csv(staging / name, index=False, float_format="%.6g")
+    (staging / store.RECORD).write_text(json.dumps(est.attrs, indent=1, default=str), encoding="utf-8")
     (staging / store.SUMMARY_TEXT).write_text(
         render_summary_markdown(saved, headlines, sources, claims, influence), encoding="utf-8"
     )

@@ -11,8 +11,9 @@ from reportedly.files import atomic_write
 from reportedly.inputs.case import Case
 from reportedly.locks import exclusive
 from reportedly.results import store
-from reportedly.results.estimates import Estimates, staleness
+from reportedly.results.estimates import Estimates
 from reportedly.results.influence import influence_table, refit_unreliable
+from reportedly.results.saved import staleness
 
 
 def explain(case: Case, est: Estimates, refit: bool = True, wait: bool = False,
@@ -27,7 +28,7 @@ def explain(case: Case, est: Estimates, refit: bool = True, wait: bool = False,
     table = influence_table(est)
     if not refit or table["reliable"].all():
         return table
-    if staleness(est, case.fingerprint()):
+    if staleness(est.attrs, case.fingerprint()):
         raise ReportedlyError(
             "the estimates do not match the current claims or model file, so claims cannot be "
             f"refitted; run 'reportedly estimate {case.name}' first, or pass --no-refit"

@@ -65,7 +65,7 @@ def render_page(case: Case, est: Estimates, warnings: list[str], tables: dict[st
 def _provenance(est: Estimates) -> list[str]:
     versions = ", ".join(f"{lib} {est.attrs[f'{lib}_version']}" for lib in ("reportedly", *RECORDED_LIBRARIES)
                          if f"{lib}_version" in est.attrs)
-    return [*provenance_lines(est), versions]
+    return [*provenance_lines(est.attrs), versions]
 
 
 def _row(cells: list[str], numeric: set[int] = frozenset()) -> str:

@@ -1,0 +1,62 @@
+"""A saved fit read without its draws: its record (fit.json) and the tables `estimate` wrote (summary.csv,
+sources_fit.csv). What `summary` prints needs nothing more, so it starts without xarray, pandas or PyMC."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportedly.errors import ReportedlyError
+from reportedly.results import store
+
+
+@dataclass(frozen=True)
+class SavedFit:
+    """The record of a fit (the posterior's attributes) and its headline and source tables, one dict a row."""
+
+    attrs: dict
+    headlines: list[dict]
+    sources: list[dict]
+
+    @property
+    def converged(self) -> bool:
+        """Whether the fit passed the diagnostics gate."""
+        return bool(json.loads(self.attrs["diagnostics"])["passed"])
+
+
+def read_saved(folder: Path) -> SavedFit:
+    """The fit saved in `folder`, or an error saying how to make one."""
+    record = folder / store.RECORD
+    if not record.exists():
+        raise ReportedlyError(f"no estimates at {record}; run 'reportedly estimate' first")
+    try:
+        return SavedFit(json.loads(record.read_text(encoding="utf-8")), _table(folder / store.SUMMARY, "name"),
+                        _table(folder / store.SOURCES_FIT, "source"))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReportedlyError(f"cannot read the estimates in {folder}: {exc}; run 'reportedly estimate' again"
+                              ) from None
+
+
+def _table(path: Path, text_column: str) -> list[dict]:
+    """A table `estimate` wrote, numbers as numbers (every column after `text_column`'s text ones)."""
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    return [{k: v if k in (text_column, "label", "window", "rating") else _number(v) for k, v in row.items()}
+            for row in rows]
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+
+
+def staleness(attrs: dict, current: dict[str, str]) -> list[str]:
+    """What changed since the fit, comparing fingerprints (claims and model file)."""
+    messages = []
+    if attrs.get("claims_hash") != current["claims_hash"]:
+        messages.append("the claims (seeds/) changed since these estimates were fitted")
+    if attrs.get("spec_hash") != current["spec_hash"]:
+        messages.append("the model file changed since these estimates were fitted")
+    return messages
