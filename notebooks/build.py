@@ -15,12 +15,11 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 
-SETUP = '''\
+SETUP_PLAIN = '''\
 import os
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import Image, Markdown, display
 
 from reportedly.inputs.case import load_case
 
@@ -33,6 +32,14 @@ if FAST:
     case = case.with_sampler(draws=150, tune=200)
 print(f"{case.spec.case.title}: {len(case.evidence.claims)} claims, {len(case.evidence.used)} used as evidence")'''
 
+
+def setup(*shows: str) -> str:
+    """The first cell, importing from IPython.display what the notebook shows (`Image`, `Markdown`)."""
+    if not shows:
+        return SETUP_PLAIN
+    line = f"from IPython.display import {', '.join(sorted(shows))}, display\n"
+    return SETUP_PLAIN.replace("import pandas as pd\n", "import pandas as pd\n" + line, 1)
+
 ESTIMATES = [
     (
         "md",
@@ -42,7 +49,7 @@ ESTIMATES = [
 This notebook loads the claims extracted from the five seed articles, fits the model, writes
 `estimates/dprk_russia/`, and explains what each headline number means and how sure it is.""",
     ),
-    ("code", SETUP),
+    ("code", setup("Image", "Markdown")),
     (
         "md",
         """\
@@ -137,7 +144,7 @@ SOURCES = [
 Which sources and claims drive which estimate, what the model learned about each source's reliability,
 and what changes if you distrust a source. Reads the estimates written by `01_estimates.ipynb`.""",
     ),
-    ("code", SETUP),
+    ("code", setup("Image")),
     (
         "code",
         """\
@@ -241,7 +248,7 @@ The workflow for new evidence: add the article, draft and confirm its claims, va
 scratch copy of the case so the shipped seeds stay as they are. **The article below is invented for this
 demonstration; it is not evidence.**""",
     ),
-    ("code", SETUP),
+    ("code", setup()),
     (
         "code",
         """\
@@ -327,10 +334,10 @@ to the latest report, which the new article moves from 13 to 30 July.""",
     (
         "code",
         """\
-from reportedly.workflows.estimate import run_estimate
 from reportedly.results import store
 from reportedly.results.estimates import load_estimates
 from reportedly.results.tables import headline_table
+from reportedly.workflows.estimate import run_estimate
 
 result = run_estimate(after, allow_unconverged=FAST)
 old = headline_table(load_estimates(store.folder(before))).set_index("name")
