@@ -215,7 +215,7 @@ def load_estimates(folder: Path) -> Estimates:
     path = folder / store.POSTERIOR
     if not path.exists():
         raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first (the committed summary.md and "
-                              "figures show the last fit; its posterior, which summary, query, explain, plot and "
+                              "figures show the last fit; its posterior, which query, explain, plot and "
                               "report read, is produced by estimate and kept out of git)")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
