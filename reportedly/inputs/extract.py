@@ -73,19 +73,7 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
                 start, end = figure.start, figure.end
                 if not _counts(clause, start, end):
                     continue
-                to_check = []
-                quantity = quantity_after(clause[end:], words) or quantity_before(clause[:start], clause[end:], words)
-                if quantity is None and (named_here or named_before) and REFERS_BACK.match(clause[end:]):
-                    quantity = named_here or named_before
-                    to_check.append("the figure's noun is a figure or sentence before it: check the quantity")
-                if quantity is not None and CASUALTIES.match(clause[end:]):
-                    quantity = None
-                    to_check.append("counts casualties (killed, wounded, missing), not a transfer")
-                if quantity is None:
-                    to_check.append(
-                        "no quantity of the case is named: set one of " + ", ".join(sorted(set(words.values())))
-                        + ", or add a quantity to the model file if the case needs it"
-                    )
+                quantity, to_check = quantity_of(clause, start, end, words, named_here or named_before)
                 named_here = quantity or named_here
                 kind = "share" if SHARE.match(clause[end:]) else "count"
                 if kind == "count" and is_planned(sentence, clause_start + start, clause_start + end):
@@ -119,7 +107,26 @@ def last_named(sentence: str, words: dict[str, str]) -> str | None:
     return max(found)[1] if found else None
 
 
-def _proposal(sentence: str, clause: str, figure: Figure, quantity, kind, window, to_check) -> Proposal:
+def quantity_of(clause: str, start: int, end: int, words: dict[str, str], named: str | None
+                ) -> tuple[str | None, list[str]]:
+    """The quantity the figure at start:end counts (`named`: the one named last before it, for '8,000 of them'), or
+    None, with the notes the analyst needs."""
+    notes = []
+    quantity = quantity_after(clause[end:], words) or quantity_before(clause[:start], clause[end:], words)
+    if quantity is None and named and REFERS_BACK.match(clause[end:]):
+        quantity = named
+        notes.append("the figure's noun is a figure or sentence before it: check the quantity")
+    if quantity is not None and CASUALTIES.match(clause[end:]):
+        quantity = None
+        notes.append("counts casualties (killed, wounded, missing), not a transfer")
+    if quantity is None:
+        notes.append("no quantity of the case is named: set one of " + ", ".join(sorted(set(words.values())))
+                     + ", or add a quantity to the model file if the case needs it")
+    return quantity, notes
+
+
+def _proposal(sentence: str, clause: str, figure: Figure, quantity: str | None, kind: str, window: Window,
+              to_check: list[str]) -> Proposal:
     ranged = figure.qualifier == "range"
     return Proposal(
         quote=sentence,
