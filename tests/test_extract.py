@@ -187,3 +187,10 @@ def test_a_figure_of_no_quantity_of_the_case_is_drafted_for_the_analyst_to_decid
     capsys.readouterr()
     assert main([*root, "claims", "--check"]) == 2
     assert "claim losses-1: field 'quantity'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sentence", ["About 500 troops arrived on June 31, 2025.", "It sent 300 troops since May 45.",
+                                      "It sent 300 troops in the past 99999 years."])
+def test_a_date_that_does_not_exist_is_no_time_expression(spec, sentence):
+    (p,) = [p for p in propose(sentence, D(2025, 7, 1), spec) if p.value in (300, 500)]
+    assert p.window.end <= D(2025, 7, 1) and "99999" not in (p.window.phrase or "")

@@ -15,7 +15,7 @@ WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 
 MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
 WEEKDAY = "(?:" + "|".join(WEEKDAYS) + ")"
-UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 365.25 / 12, "year": 365.25}
+UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7}  # months and years are calendar months and years
 SPEECH = r"\b(?:said|says|told|announced|reported|warned|tweeted|stated|added|confirmed)\b"
 FUTURE = re.compile(r"\b(?:will|would|set to|poised|expects?|expected|plans?|next)\b", re.I)
 
@@ -75,16 +75,23 @@ def _total(clause: str, at: int, stop: int, start: int, end: int) -> bool:
 def _said_on(clause: str, at: int, stop: int, figure: int) -> bool:
     """Whether the day at:stop is when the figure was said: a verb of saying just before it, or between it and
     the figure."""
-    return bool(re.search(SPEECH + r"(?:\W+\w+){0,3}\W*$", clause[:at], re.I)) or (
+    return _speech_just_before(clause[:at]) or (
         stop <= figure and re.search(SPEECH, clause[stop:figure], re.I) is not None
     ) or re.match(r"\s*(?:\([^)]*\))?\s*[-—–]", clause[stop:]) is not None  # a dateline: 'Miami, October 18 (RHC)--'
+
+
+def _speech_just_before(text: str) -> bool:
+    """Whether a verb of saying ends `text`, give or take three words ('officials said on', 'told reporters on')."""
+    return re.search(SPEECH + r"(?:\W+\w+){0,3}\W*$", text, re.I) is not None
 
 
 def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window]]:
     """Every time expression of the clause with the window it names (a longer expression wins over its parts)."""
     found: list[tuple[int, int, Window]] = []
 
-    def add(match: re.Match, kind: str, start: dt.date | None, end: dt.date) -> None:
+    def add(match: re.Match, kind: str, start: dt.date | None, end: dt.date | None) -> None:
+        if end is None or (start is None and kind == "period"):  # an impossible date ('June 31'): no expression
+            return
         if any(a <= match.start() < b or match.start() <= a < match.end() for a, b, _ in found):
             return
         found.append((match.start(), match.end(), Window(kind, start, min(end, today) if kind == "cumulative" else end,
@@ -112,13 +119,13 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
         add(
             m,
             "period",
-            dt.date(y, 1 if m[1].lower() == "first" else 7, 1),
-            dt.date(y, 6 if m[1].lower() == "first" else 12, 30 if m[1].lower() == "first" else 31),
+            _date(y, 1 if m[1].lower() == "first" else 7, 1),
+            _date(y, 6 if m[1].lower() == "first" else 12, 30 if m[1].lower() == "first" else 31),
         )
     for m in re.finditer(rf"\b(?:in )?(?:the )?(early|late|end of)(?: months of)? {year}", clause, re.I):
         y = year_of(m[2].lower())
         late = m[1].lower() != "early"
-        add(m, "period", dt.date(y, 10 if late else 1, 1), dt.date(y, 12 if late else 3, 31))
+        add(m, "period", _date(y, 10 if late else 1, 1), _date(y, 12 if late else 3, 31))
     for m in re.finditer(rf"\b(?:in|during) ({MONTH}) (?:or|and) ({MONTH})(?: (\d{{4}}))?", clause, re.I):
         y = int(m[3]) if m[3] else today.year
         add(m, "period", _month_start(y, m[1]), _month_end(y, m[2]))
@@ -153,9 +160,9 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
         rf" (?:and|to|until|through) ({point})",
         clause, re.I,
     ):
-        end_day = _point(m[2], today, as_end=True)
-        first = dt.date(end_day.year, 1, 1) if m[1].lower().startswith("the ") else _point(m[1], end_day, as_end=False)
-        add(m, "period", first, end_day)
+        if end_day := _point(m[2], today, as_end=True):
+            first = _date(end_day.year, 1, 1) if m[1].lower().startswith("the ") else _point(m[1], end_day, False)
+            add(m, "period", first, end_day)
     for m in re.finditer(rf"\bsince ({MONTH} \d{{1,2}}\b(?:,? \d{{4}})?)", clause, re.I):
         add(m, "cumulative", _point(m[1], today, as_end=False), today)
     day_of_month = rf"((?:{MONTH}) \d{{1,2}}\b(?:,? \d{{4}})?|\d{{1,2}} (?:{MONTH})(?:,? \d{{4}})?)"
@@ -167,8 +174,8 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
         r"(?: (?:morning|afternoon|evening|night))?\b",
         clause, re.I,
     ):
-        said = re.search(SPEECH + r"(?:\W+\w+){0,3}\W*$", clause[:m.start()], re.I)
-        day = _weekday(m[2].lower(), today, future=FUTURE.search(clause) is not None and not said)
+        future = FUTURE.search(clause) is not None and not _speech_just_before(clause[:m.start()])
+        day = _weekday(m[2].lower(), today, future)
         add(m, "cumulative" if m[1] else "day", None, day)
     for m in re.finditer(r"\b(?:in )?(\d{4})(?: alone)?\b|\blast year\b|\bthis year\b", clause, re.I):
         text = m.group().lower()
@@ -187,33 +194,45 @@ def _since(before: str, window: Window, today: dt.date) -> Window:
     return window
 
 
-def _shift(day: dt.date, n: float, unit: str) -> dt.date:
-    """`day` moved by n units: whole calendar months and years, else days (48 hours -> 2 days)."""
-    if unit in ("month", "year") and float(n).is_integer():
-        months = day.month - 1 + int(n) * (12 if unit == "year" else 1)
+def _shift(day: dt.date, n: int, unit: str) -> dt.date | None:
+    """`day` moved by n units: calendar months and years, else whole days (48 hours -> 2 days); None past the
+    calendar's ends."""
+    if unit in ("month", "year"):
+        months = day.month - 1 + n * (12 if unit == "year" else 1)
         year, month = day.year + months // 12, months % 12 + 1
-        return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+        return _date(year, month, min(day.day, calendar.monthrange(year, month)[1]) if 1 <= year <= 9999 else 1)
     days = n * UNIT_DAYS[unit]
-    return day + dt.timedelta(days=math.ceil(days) if days > 0 else -math.ceil(-days))
+    try:
+        return day + dt.timedelta(days=math.ceil(days) if days > 0 else -math.ceil(-days))
+    except OverflowError:
+        return None
 
 
-def _count(word: str) -> float:
+def _date(year: int, month: int, day: int) -> dt.date | None:
+    """The date, or None where the text names one that does not exist ('June 31', 'May 45')."""
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _count(word: str) -> int:
     words = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
              "nine": 9, "ten": 10, "twelve": 12}
-    return float(word) if word.isdigit() else words.get(word.lower(), 0)
+    return int(word) if word.isdigit() else words.get(word.lower(), 0)
 
 
-def _point(text: str, near: dt.date, as_end: bool) -> dt.date:
+def _point(text: str, near: dt.date, as_end: bool) -> dt.date | None:
     """'September 29' / 'the end of September' / 'Aug 25, 2017' / 'November 2017': a day, its year from the text or
-    the latest that is not after `near`."""
+    the latest that is not after `near` (None if there is no such day)."""
     if day_first := re.match(rf"(\d{{1,2}}) ({MONTH})(.*)", text, re.I):  # '10 March 2025' -> 'March 10 2025'
         text = f"{day_first[2]} {day_first[1]}{day_first[3]}"
     m = re.match(rf"(the end of )?({MONTH})(?: (\d{{1,2}})\b)?(?:,? (\d{{4}}))?", text, re.I)
     month = MONTHS[m[2].lower().rstrip(".")]
     year = int(m[4]) if m[4] else near.year - (1 if (month, int(m[3] or 1)) > (near.month, near.day) else 0)
     if m[3]:
-        return dt.date(year, month, int(m[3]))
-    return dt.date(year, month, calendar.monthrange(year, month)[1] if as_end or m[1] else 1)
+        return _date(year, month, int(m[3]))
+    return _date(year, month, calendar.monthrange(year, month)[1] if as_end or m[1] else 1)
 
 
 def _weekday(name: str, today: dt.date, future: bool) -> dt.date:
@@ -225,12 +244,12 @@ def _weekday(name: str, today: dt.date, future: bool) -> dt.date:
     return today + dt.timedelta(days=(7 - back) % 7 or 7) if future and back else today - dt.timedelta(days=back)
 
 
-def _month_start(year: int, month: str, part: str | None = None) -> dt.date:
+def _month_start(year: int, month: str, part: str | None = None) -> dt.date | None:
     day = 15 if part and part.lower().startswith("mid") else 1
-    return dt.date(year, MONTHS[month.lower().rstrip(".")], day)
+    return _date(year, MONTHS[month.lower().rstrip(".")], day)
 
 
-def _month_end(year: int, month: str, part: str | None = None) -> dt.date:
+def _month_end(year: int, month: str, part: str | None = None) -> dt.date | None:
     m = MONTHS[month.lower().rstrip(".")]
     day = 15 if part and part.strip().lower().startswith("mid") else calendar.monthrange(year, m)[1]
-    return dt.date(year, m, day)
+    return _date(year, m, day)
