@@ -78,8 +78,9 @@ def test_figures_are_read_as_people_print_them(printed, expected):
     assert [(f.value, f.high, f.qualifier) for f in read_figures(printed)] == expected
 
 
-def test_a_quote_s_figures_include_both_ends_of_a_range():
+def test_a_quote_s_figures_include_both_ends_of_a_range_and_no_reading_of_a_word_of_magnitude():
     assert figures_in("some 8,000 to 10,000 troops and two and a half million shells") == [8000, 10000, 2.5e6]
+    assert figures_in("several thousand workers and thousands of troops") == []
 
 
 @pytest.mark.parametrize("sentence, today, expected", [

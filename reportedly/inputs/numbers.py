@@ -96,8 +96,9 @@ def read_figures(text: str) -> list[Figure]:
 
 def figures_in(text: str) -> list[float]:
     """Every number a quote prints: '9 million' -> 9e6, '28,000' -> 28000, 'three brigades' -> 3, '40%' -> 40,
-    '8,000 to 10,000' -> 8000 and 10000."""
-    return [value for figure in read_figures(text) for value in figure.values]
+    '8,000 to 10,000' -> 8000 and 10000. Words of magnitude ('thousands of') print no number: how they are read is
+    the analyst's."""
+    return [value for figure in read_figures(text) if not figure.vague for value in figure.values]
 
 
 def _numbers(text: str) -> list[tuple[int, int, float]]:
