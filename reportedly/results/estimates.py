@@ -19,6 +19,7 @@ from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.inputs.spec import Headline, ModelSpec
 from reportedly.model.intervals import source_estimates
 from reportedly.results import store
+from reportedly.results.saved import passed_the_gate
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need (and the trend's last month,
@@ -50,7 +51,7 @@ class Estimates:
     @property
     def converged(self) -> bool:
         """Whether the fit passed the diagnostics gate."""
-        return bool(json.loads(self.attrs["diagnostics"])["passed"])
+        return passed_the_gate(self.attrs)
 
     @property
     def horizon(self) -> dt.date:

@@ -23,7 +23,12 @@ class SavedFit:
     @property
     def converged(self) -> bool:
         """Whether the fit passed the diagnostics gate."""
-        return bool(json.loads(self.attrs["diagnostics"])["passed"])
+        return passed_the_gate(self.attrs)
+
+
+def passed_the_gate(attrs: dict) -> bool:
+    """Whether a fit, by its record, passed the diagnostics gate."""
+    return bool(json.loads(attrs["diagnostics"])["passed"])
 
 
 def read_saved(folder: Path) -> SavedFit:
@@ -32,24 +37,27 @@ def read_saved(folder: Path) -> SavedFit:
     if not record.exists():
         raise ReportedlyError(f"no estimates at {record}; run 'reportedly estimate' first")
     try:
-        return SavedFit(json.loads(record.read_text(encoding="utf-8")), _table(folder / store.SUMMARY, "name"),
-                        _table(folder / store.SOURCES_FIT, "source"))
+        return SavedFit(json.loads(record.read_text(encoding="utf-8")), _table(folder / store.SUMMARY),
+                        _table(folder / store.SOURCES_FIT))
     except (OSError, ValueError, KeyError) as exc:
         raise ReportedlyError(f"cannot read the estimates in {folder}: {exc}; run 'reportedly estimate' again"
                               ) from None
 
 
-def _table(path: Path, text_column: str) -> list[dict]:
-    """A table `estimate` wrote, numbers as numbers (every column after `text_column`'s text ones)."""
+def _table(path: Path) -> list[dict]:
+    """A table `estimate` wrote, one dict a row, numbers as numbers."""
     with path.open(encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file))
-    return [{k: v if k in (text_column, "label", "window", "rating") else _number(v) for k, v in row.items()}
-            for row in rows]
+        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(file)]
 
 
-def _number(text: str) -> float | int:
-    value = float(text)
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+def _value(text: str) -> str | int | float:
+    """'8' -> 8, '7.96218e+06' -> 7962180.0, 'msmt' -> 'msmt'."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def staleness(attrs: dict, current: dict[str, str]) -> list[str]:
