@@ -102,8 +102,7 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
 
 def last_named(sentence: str, words: dict[str, str]) -> str | None:
     """The quantity a word of the case names last in the sentence ('The first troops arrived' -> troops)."""
-    found = [(m.start(), quantity) for word, quantity in words.items()
-             for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", sentence, re.I)]
+    found = [(m.start(), quantity) for word, quantity in words.items() for m in _word(word).finditer(sentence.lower())]
     return max(found)[1] if found else None
 
 
@@ -201,7 +200,7 @@ def quantity_after(text: str, words: dict[str, str], reach: int = 6) -> str | No
     head = " ".join(re.findall(r"[\w'’-]+", text.lower())[:reach])
     best = None
     for word, quantity in words.items():
-        match = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", head)
+        match = _word(word).search(head)
         if match and (best is None or (match.start(), -len(word)) < best[:2]):
             best = (match.start(), -len(word), quantity)
     return best[2] if best else None
@@ -222,3 +221,8 @@ def quantity_before(before: str, after: str, words: dict[str, str]) -> str | Non
 def _figure_text(clause: str, start: int, end: int) -> str:
     before = re.search(r"(?:\b[\w-]+\s+){0,3}$", clause[:start])
     return (clause[before.start() if before else start : end]).strip()
+
+
+def _word(word: str) -> re.Pattern:
+    """A word of the case as a whole word ('troops', not 'troopship'); the text it searches is lower-cased."""
+    return re.compile(rf"(?<![\w-]){re.escape(word)}(?![\w-])")
