@@ -65,6 +65,11 @@ class MonthAxis:
         """The last day of the axis."""
         return self.stop - dt.timedelta(days=1)
 
+    @property
+    def day_offsets(self) -> np.ndarray:
+        """Days from the axis start to the first day of each month, and to the day after the axis."""
+        return np.array([(day - self.start).days for day in (*self.months, self.stop)])
+
     def position(self, day: dt.date) -> tuple[int, float]:
         """(month index, fraction of that month elapsed) at the start of `day`.
 
@@ -100,9 +105,11 @@ def _padded_and_cumulative(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def window_totals(flow: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
-    """Sum a monthly flow (..., month) over windows given as axis positions; vectorised over windows.
+    """Sum a monthly flow (..., month) over windows given as axis positions (month index, and the share of that
+    month's flow before the position: the fraction of its days elapsed for a flow that falls evenly, see
+    `model.timing`); vectorised over windows.
 
-    `flow` may carry leading sample dimensions; the positions broadcast against them.
+    `flow` may carry leading sample dimensions; the positions and shares broadcast against them.
     """
     pad, cum = _padded_and_cumulative(flow)
     at = lambda k, f: np.take(cum, k, axis=-1) + f * np.take(pad, k, axis=-1)  # noqa: E731

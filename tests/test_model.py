@@ -7,6 +7,7 @@ import pytest
 from conftest import ROOT
 
 from reportedly.inputs.case import load_case
+from reportedly.inputs.spec import SpreadPrior
 from reportedly.model.builder import build_model
 from reportedly.model.design import build_design
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, window_totals
@@ -171,12 +172,13 @@ def test_a_flow_runs_between_its_onset_and_end_with_smooth_edges():
 
 
 def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
-    """`flow_op` computes in the model what `timeaxis.running_share` and the trend give in numpy."""
+    """`flow_op` computes in the model what `timeaxis.running_share`, `SpreadPrior.share` (for a flow that runs about
+    its trend and one that moves in waves) and the trend give in numpy."""
     from reportedly.model.flow_op import NO_END, NO_ONSET, latent_flows
 
     rng = np.random.default_rng(0)
     log_level, smoothness, steps = np.log([900.0, 40.0]), np.array([0.3, 0.1]), rng.standard_normal((2, 24))
-    share_z, realised = rng.standard_normal((1, 24)), np.array([400.0])
+    share_z, realised = rng.standard_normal((2, 24)), np.array([400.0])
     onset, end = np.array([5.4, NO_ONSET]), np.array([19.2, NO_END])
     flows = latent_flows(
         log_level,
@@ -186,15 +188,18 @@ def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
         end,
         share_z,
         realised,
-        np.array([0]),
-        np.array([0.75]),
+        np.array([0, 1]),
+        np.array([0.75, 1.2]),
+        np.array([0, 1]),
         np.array([0]),
         np.array([0]),
     )
     walk = np.cumsum(smoothness[:, None] * steps, axis=1)
     trend = np.exp(log_level[:, None] + walk - walk.mean(axis=1, keepdims=True))
     month = np.arange(24)
-    expected = trend * np.vstack([np.maximum(0, 1 + 0.75 * share_z[0]) * running_share(month, 5.4, 19.2), np.ones(24)])
+    steady = SpreadPrior(dist="clipped_normal", sd=0.75, reason="-").share(share_z[0])
+    waves = SpreadPrior(dist="lognormal", sd=1.2, reason="-").share(share_z[1])
+    expected = trend * np.vstack([steady * running_share(month, 5.4, 19.2), waves])
     np.testing.assert_allclose(flows[:2], expected, rtol=1e-12)
     np.testing.assert_allclose(flows[2], expected[0] * 400.0, rtol=1e-12)
 
@@ -207,7 +212,7 @@ def test_the_model_operations_gradients_match_finite_differences(shipped, operat
 
     _, design, _ = shipped
     rng = np.random.default_rng(1)
-    shape = [np.array([0, 1]), np.array([0.75, 0.5]), np.array([0]), np.array([0])]
+    shape = [np.array([0, 1]), np.array([0.75, 0.5]), np.array([0, 1]), np.array([0]), np.array([0])]
     latent = [
         np.log([900.0, 1500.0, 40.0]),
         np.array([0.3, 0.2, 0.1]),
@@ -226,6 +231,10 @@ def test_the_model_operations_gradients_match_finite_differences(shipped, operat
         for n in CLAIM_INPUTS
     ]
     data[0] = np.minimum(data[0], 3)  # the test's flows: three and one link
+    # Shares of the months each window cuts at every quadrature node, as a window of weeks has them (`timing`).
+    start, end = CLAIM_INPUTS.index("start_share"), CLAIM_INPUTS.index("end_share")
+    shares = np.random.default_rng(2)
+    data[start], data[end] = (np.sort(shares.uniform(0, 1, data[k].shape), axis=1) for k in (start, end))
     ends = np.array([23.4, 28.8, NO_END, 23.4])   # per row: the link stops with its flow
     sources = [ends, np.array([410.0]), rng.normal(0, 0.1, len(design.sources)), rng.uniform(0.1, 0.4, len(design.sources))]
     if operation == "flows":

@@ -122,10 +122,14 @@ def test_check_with_few_simulations_says_they_cannot_tell(fitted, capsys):
     assert main(["--root", str(fitted), "plot"]) == 0
     assert "sbc_ranks.png" in capsys.readouterr().out
 
-    # calibration under misspecification: every shape, scored on headlines, months and months inside windows
+    # calibration under misspecification: every shape, scored on headlines, months, months inside windows and
+    # windows of days to weeks (with the point error of the median and of a constant-rate reading)
     stress = pd.DataFrame(results["stress"])
     assert list(dict.fromkeys(stress["shape"])) == list(SHAPES)
-    assert set(stress["kind"]) == {"headline", "month", "month inside a claimed window"}
+    assert set(stress["kind"]) == {"headline", "month", "month inside a claimed window", "days to weeks"}
+    short = stress[stress["kind"] == "days to weeks"]
+    assert (short["median_log_error"] >= 0).all() and (short["even_log_error"] >= 0).all()
+    assert "constant-rate reading" in report
     assert stress["coverage_90"].between(0, 1).all() and (stress["median_width"] > 0).all()
     assert "## Calibration under misspecification" in report and "--stress-sims 1" in report
 

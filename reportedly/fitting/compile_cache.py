@@ -38,7 +38,8 @@ from reportedly.files import atomic_write
 from reportedly.fitting import nutpie_adapter as adapter
 from reportedly.inputs.spec import ModelSpec
 from reportedly.locks import exclusive
-from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design, padded_size
+from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, NODE_DATA, Design, padded_size
+from reportedly.model.timing import NODES
 from reportedly.source import source_of
 
 LIBRARIES = ("pymc", "pytensor", "numba", "nutpie", "numpy")
@@ -107,16 +108,17 @@ def with_design(compiled, design: Design):
 def pack(padded: Design) -> np.ndarray:
     """The design's arrays end to end, as the callbacks read them (see `data_slices`)."""
     return np.ascontiguousarray(
-        np.concatenate([np.asarray(getattr(padded, name), dtype=float) for name in DESIGN_DATA])
+        np.concatenate([np.asarray(getattr(padded, name), dtype=float).ravel() for name in DESIGN_DATA])
     )
 
 
-def data_slices(n_claims: int, n_sources: int) -> dict[str, tuple[int, int]]:
-    """Where each of the design's arrays lies in the packed design."""
+def data_slices(n_claims: int, n_sources: int) -> dict[str, tuple[int, int, tuple[int, ...]]]:
+    """Where each of the design's arrays lies in the packed design, and its shape."""
     slices, start = {}, 0
     for name in DESIGN_DATA:
-        stop = start + (n_claims if name in CLAIM_DATA else n_sources)
-        slices[name], start = (start, stop), stop
+        shape = (n_claims, NODES) if name in NODE_DATA else (n_claims,) if name in CLAIM_DATA else (n_sources,)
+        stop = start + int(np.prod(shape))
+        slices[name], start = (start, stop, shape), stop
     return slices
 
 
@@ -148,7 +150,7 @@ def _compile(model) -> tuple[object, Layout | None]:
             f"the model has shared variables other than the design's: {functions.logp_data + functions.expand_data}"
         )
     slots = data_slices(len(functions.coords["claim"]), len(functions.coords["source"]))
-    n_data = max(stop for _, stop in slots.values())
+    n_data = max(stop for _, stop, _ in slots.values())
     sizes = {"N_DIM": functions.n_dim, "N_DATA": n_data}
     logp_source, expand_source = adapter.callback_sources(slots, functions.logp_data, functions.expand_data)
     logp_key = adapter.callback_key(logp_source, functions.logp, **sizes)

@@ -187,12 +187,16 @@ def make_functions(model) -> Functions:
 
 
 def callback_sources(
-    slots: dict[str, tuple[int, int]], logp_data: list[str], expand_data: list[str]
+    slots: dict[str, tuple[int, int, tuple[int, ...]]], logp_data: list[str], expand_data: list[str]
 ) -> tuple[str, str]:
-    """The two callbacks' source, each passing its compiled function the slices of the packed data it takes."""
+    """The two callbacks' source, each passing its compiled function the slices of the packed data it takes (in
+    their shapes)."""
+
+    def argument(start: int, stop: int, shape: tuple[int, ...]) -> str:
+        return f", data[{start}:{stop}]" + (f".reshape({shape})" if len(shape) > 1 else "")
 
     def arguments(used: list[str]) -> str:
-        return "".join(f", data[{slots[name][0]}:{slots[name][1]}]" for name in used)
+        return "".join(argument(*slots[name]) for name in used)
 
     return LOGP_SOURCE.replace("{data}", arguments(logp_data)), EXPAND_SOURCE.replace("{data}", arguments(expand_data))
 
@@ -267,8 +271,10 @@ def public_compile(model):
 def with_data(compiled, packed: np.ndarray, data: dict[str, np.ndarray], coords: dict):
     """`compiled` reading other data (`packed` for the private path's callbacks; `data` by name for the public
     path's shared variables), with other coordinates."""
+    shared = {var.name for var in compiled.shared_var_keys}   # the design's arrays the model's graph reads
     compiled = (
-        compiled.with_data(**data) if compiled.shared_var_keys else dataclasses.replace(compiled, user_data=packed)
+        compiled.with_data(**{name: values for name, values in data.items() if name in shared})
+        if shared else dataclasses.replace(compiled, user_data=packed)
     )
     return dataclasses.replace(compiled, _coords={**compiled.coords, **coords})
 

@@ -56,7 +56,7 @@ def check_settings(case: Case) -> list[Finding]:
                    if years > MOST_YEARS_AHEAD else ""), years > MOST_YEARS_AHEAD))
     axis = MonthAxis(spec.time.start, spec.time.end)
     used = [c for c in case.evidence.used if c.kind == ClaimKind.count]
-    base = {name: (spec.links[name].product[0] if name in spec.links else name) for name in spec.quantities}
+    base = {name: spec.base_flow(name) for name in spec.quantities}
     for name, flow in spec.flows.items():
         claims = [c for c in used if base.get(c.quantity) == name]
         if not claims:

@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from reportedly.errors import InputError, Problem, problems_from_validation
@@ -52,14 +53,39 @@ class OnsetPrior(Frozen):
 
 
 class SpreadPrior(Frozen):
-    """How far a month's flow strays from the trend: max(0, 1 + sd x N(0, 1))."""
+    """How far a month's flow strays from the trend, as a share of it with mean 1: `clipped_normal`,
+    max(0, 1 + sd x N(0, 1)), for a flow that runs about its trend and can skip a month; `lognormal`,
+    exp(sd x N(0, 1) - sd^2 / 2), for a flow that moves in waves (a month can carry several times the trend, and
+    many months little)."""
 
-    dist: Literal["clipped_normal"]
-    sd: float = Field(gt=0, description="Standard deviation of a month's share of the trend.")
+    dist: Literal["clipped_normal", "lognormal"]
+    sd: float = Field(gt=0, description="Standard deviation of a month's share of the trend (of its log, lognormal).")
+    reason: str = Field(min_length=1, description="One line on why.")
+
+    @property
+    def in_waves(self) -> bool:
+        """Whether the flow moves in waves (a heavy-tailed share)."""
+        return self.dist == "lognormal"
+
+    def share(self, z):
+        """A month's share of the trend at standard normal `z` (the model's flow operation computes the same)."""
+        if self.in_waves:
+            return np.exp(self.sd * z - self.sd**2 / 2)
+        return np.maximum(1.0 + self.sd * z, 0.0)
+
+
+class TimingPrior(Frozen):
+    """How a month's flow falls on its days: a Dirichlet process over them with this concentration, so the share of
+    the month a window covering a fraction c of its days gets is Beta(concentration c, concentration (1 - c)), mean c.
+    Large: spread evenly over the days; 1 or less: in a few lumps (most of the month's flow can fall in one week)."""
+
+    dist: Literal["dirichlet"]
+    concentration: float = Field(gt=0, description="How evenly a month's flow falls on its days.")
     reason: str = Field(min_length=1, description="One line on why.")
 
 
-Prior = Annotated[LogNormalPrior | HalfNormalPrior | BetaPrior | OnsetPrior | SpreadPrior, Field(discriminator="dist")]
+Prior = Annotated[LogNormalPrior | HalfNormalPrior | BetaPrior | OnsetPrior | SpreadPrior | TimingPrior,
+                  Field(discriminator="dist")]
 
 
 class FlowSpec(Frozen):
@@ -73,8 +99,11 @@ class FlowSpec(Frozen):
                                             "the axis start without one (it may stop); omit for a flow that runs on.")
     spread: SpreadPrior | None = Field(
         None,
-        description="A month's flow as a share of the trend, max(0, 1 + sd x N(0, 1)): "
-        "months vary around the trend and a month can carry nothing; omit to follow the trend.",
+        description="A month's flow as a share of the trend (see SpreadPrior): months vary around the trend; "
+        "omit to follow the trend.",
+    )
+    timing: TimingPrior | None = Field(
+        None, description="How a month's flow falls on its days; omit for evenly over them."
     )
     words: tuple[str, ...] = Field(
         (),
@@ -227,6 +256,10 @@ class ModelSpec(Frozen):
     def quantities(self) -> list[str]:
         """Quantities with a monthly flow: flows, then links."""
         return [*self.flows, *self.links]
+
+    def base_flow(self, quantity: str) -> str:
+        """The flow a quantity moves with: itself, or the flow of the link it is."""
+        return self.links[quantity].product[0] if quantity in self.links else quantity
 
 
 def load_spec(path: Path) -> tuple[ModelSpec, str]:

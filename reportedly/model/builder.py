@@ -6,7 +6,8 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     smooth_q       ~ HalfNormal(tau_q)                                    month-to-month log change
     w_qm           = cumsum_m(smooth_q * eps_qm) - mean_m(...),  eps ~ N(0, 1)     (non-centred walk)
     trend_qm       = level_q * exp(w_qm)
-    share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (with a spread)
+    share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (with a spread;
+                     exp(spread_q * z_qm - spread_q^2 / 2) for a flow that moves in waves)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
     end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q)   when it stops (a duration)
     active_qm      = share of month m between onset_q and end_q, each edge a smoothstep over two months
@@ -16,8 +17,10 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     scale_letter   = median_letter * exp(rating_spread * eta_letter),     eta ~ N(0, 1)   (pooled by letter)
     sigma_s        = scale_{letter(s)} * exp(source_spread * z_s),        z ~ N(0, 1)
     bias_s         = bias_sd * b_s,                                       b ~ N(0, 1)
-    T_i            = sum of flow_{q(i)} over claim i's window (partial months by days), at least one unit,
-                     or capacity_{r(i)} for a conversion claim
+    T_i            = sum of flow_{q(i)} over claim i's window, at least one unit, or capacity_{r(i)} for a conversion
+                     claim; a month the window cuts adds its share u of that month's flow, u ~ Beta(k c, k (1 - c))
+                     for a window covering c of its days (`timing`: a Dirichlet process over the days, concentration
+                     k_q), integrated out at timing.NODES nodes
     log E_i        = log T_i + bias_{s(i)} + sigma_{s(i)} * t_2          the source's own estimate
     likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts   (claim_op)
 
@@ -44,6 +47,7 @@ from reportedly.inputs.spec import ModelSpec
 from reportedly.model.claim_op import CLAIM_INPUTS, claims_log_likelihood
 from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design
 from reportedly.model.flow_op import NO_END, NO_ONSET, flows_of
+from reportedly.model.timing import NODES
 from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS, MonthAxis
 
 INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
@@ -65,7 +69,8 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
     months = len(axis.labels)
     coords = {"flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
               "spread_quantity": with_spread, "end_quantity": with_end, "month": axis.labels, "rating": list(RATINGS),
-              "source": design.sources, "claim": design.claim_ids}
+              "source": design.sources, "claim": design.claim_ids,
+              "share_node": [str(j) for j in range(NODES)]}
     with pm.Model(coords=coords) as model:
         level_z = pm.Normal("level_z", dims="flow_quantity")
         log_level = (np.log([spec.flows[q].level.median for q in flows])
@@ -93,6 +98,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
             """The flows then the links, (quantity, month), that stop at `end_per_flow`."""
             return flows_of(log_level, smoothness, step_z, onsets, end_per_flow, shares, realised,
                             [flows.index(q) for q in with_spread], [spec.flows[q].spread.sd for q in with_spread],
+                            [int(spec.flows[q].spread.in_waves) for q in with_spread],
                             [flows.index(spec.links[link].product[0]) for link in links],
                             [ratios.index(spec.links[link].product[1]) for link in links])
 
@@ -112,7 +118,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
         bias = pm.Deterministic("bias", spec.errors.bias_sd * bias_z, dims="source")
 
         running = flows_stopping(never)
-        base_of = np.array([flows.index(spec.links[q].product[0] if q in spec.links else q) for q in design.quantities])
+        base_of = np.array([flows.index(spec.base_flow(q)) for q in design.quantities])
         parts = _end_parts(spec, with_end, onset_per_flow, data, base_of) if with_end else None
         stopping = never if parts is None else _per_flow(parts.within, with_end, flows, NO_END)
         running_logp, stopped_logp = claims_log_likelihood(running, stopping[base_of], capacity, bias, sigma,
@@ -197,7 +203,7 @@ def model_data(design: Design, as_data: bool) -> dict:
     for name in DESIGN_DATA:
         values = np.asarray(getattr(design, name))
         if as_data:
-            dims = "claim" if name in CLAIM_DATA else "source"
+            dims = ("claim", "share_node")[:values.ndim] if name in CLAIM_DATA else "source"
             values = pm.Data(name, values.astype(float), dims=dims)
             values = pt.cast(values, "int64") if name in INDICES else values
         else:

@@ -1,9 +1,10 @@
 """Each claim's log-likelihood from the monthly flows, as one PyTensor operation with its gradient.
 
-The window total of every claim (a difference of the flow's running total, partial months by days), the truth a
-source estimates (at least LEAST_ESTIMATED, or a ratio's capacity for a conversion) and the interval likelihood
-of its printed words, in one pass over the claims, and the gradient in one pass back: O(claims + months) with no
-intermediate arrays, where the same graph written in PyTensor's own operations took twice as long per gradient.
+The window total of every claim (a difference of the flow's running total, a month its window cuts by its share
+at each of `timing`'s quadrature nodes), the truth a source estimates (at least LEAST_ESTIMATED, or a ratio's
+capacity for a conversion) and the interval likelihood of its printed words averaged over the nodes, in one pass over
+the claims, and the gradient in one pass back: O(claims x nodes + months) with no intermediate arrays, where the
+same graph written in PyTensor's own operations took twice as long per gradient.
 Both passes are numba kernels, which PyTensor's numba backend compiles into the model and caches.
 """
 
@@ -26,8 +27,8 @@ from reportedly.model.intervals import LEAST_ESTIMATED
 from reportedly.model.likelihood import interval_logp_and_slopes
 
 # The design's arrays the operation reads after the flows, capacities, biases and scales, in this order.
-CLAIM_INPUTS = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "source_index",
-                "log_lower", "log_upper", "weight")
+CLAIM_INPUTS = ("quantity_index", "ratio_index", "is_conversion", "k0", "start_share", "k1", "end_share",
+                "source_index", "log_lower", "log_upper", "weight")
 
 
 @numba.njit(cache=True)
@@ -45,14 +46,32 @@ def _running_totals(flow):
 
 
 @numba.njit(cache=True)
-def _truth(running, capacity, i, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1):
-    """Claim i's true value before the floor: its window's total, or its ratio's capacity."""
+def _truth(running, capacity, i, j, quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share):
+    """Claim i's true value before the floor at quadrature node j: its window's total, or its ratio's capacity."""
     if is_conversion[i] > 0:
         return capacity[ratio_index[i]]
     r = quantity_index[i]
-    end = (1 - f1[i]) * running[r, k1[i]] + f1[i] * running[r, k1[i] + 1]
-    start = (1 - f0[i]) * running[r, k0[i]] + f0[i] * running[r, k0[i] + 1]
+    end = running[r, k1[i]] + end_share[i, j] * (running[r, k1[i] + 1] - running[r, k1[i]])
+    start = running[r, k0[i]] + start_share[i, j] * (running[r, k0[i] + 1] - running[r, k0[i]])
     return end - start
+
+
+@numba.njit(cache=True)
+def _log_mean_exp(values):
+    top = values.max()
+    total = 0.0
+    for v in values:
+        total += math.exp(v - top)
+    return top + math.log(total / values.shape[0])
+
+
+@numba.njit(cache=True)
+def _nodes(i, is_conversion, start_share, end_share):
+    """How many quadrature nodes claim i needs: one where no end of its window cuts a month unevenly."""
+    last = start_share.shape[1] - 1
+    if is_conversion[i] > 0 or (start_share[i, 0] == start_share[i, last] and end_share[i, 0] == end_share[i, last]):
+        return 1
+    return start_share.shape[1]
 
 
 @numba.njit(cache=True)
@@ -66,26 +85,33 @@ def _before_end(end, months):
 
 
 @numba.njit(cache=True)
-def _claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1, source_index,
-                 log_lower, log_upper, weight):
+def _claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, start_share, k1,
+                 end_share, source_index, log_lower, log_upper, weight):
     running = _running_totals(flow)
     out = np.zeros(quantity_index.shape[0])
+    logp = np.empty(start_share.shape[1])
     for i in range(out.shape[0]):
         if weight[i] == 0:
             continue
-        truth = _truth(running, capacity, i, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1)
         s = source_index[i]
-        mu = math.log(max(truth, LEAST_ESTIMATED)) + bias[s]
-        out[i] = weight[i] * interval_logp_and_slopes((log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s])[0]
+        nodes = _nodes(i, is_conversion, start_share, end_share)
+        for j in range(nodes):
+            truth = _truth(running, capacity, i, j, quantity_index, ratio_index, is_conversion, k0, start_share, k1,
+                           end_share)
+            mu = math.log(max(truth, LEAST_ESTIMATED)) + bias[s]
+            logp[j] = interval_logp_and_slopes((log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s])[0]
+        out[i] = weight[i] * (logp[0] if nodes == 1 else _log_mean_exp(logp[:nodes]))
     return out
 
 
 @numba.njit(cache=True)
-def claims_logp(flow, end, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1,
-                source_index, log_lower, log_upper, weight):
-    """Each claim's log-likelihood, times its weight (0 for a spare row): with the flows running on, and with each
-    row stopped at its `end` (NO_END: runs on)."""
-    data = (quantity_index, ratio_index, is_conversion, k0, f0, k1, f1, source_index, log_lower, log_upper, weight)
+def claims_logp(flow, end, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, start_share, k1,
+                end_share, source_index, log_lower, log_upper, weight):
+    """Each claim's log-likelihood (averaged over the quadrature nodes of the shares of the months its window cuts),
+    times its weight (0 for a spare row): with the flows running on, and with each row stopped at its `end`
+    (NO_END: runs on)."""
+    data = (quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, log_lower,
+            log_upper, weight)
     running = _claims_logp(flow, capacity, bias, sigma, *data)
     if np.all(end >= NO_END):
         return running, running.copy()
@@ -93,37 +119,46 @@ def claims_logp(flow, end, capacity, bias, sigma, quantity_index, ratio_index, i
 
 
 @numba.njit(cache=True)
-def _claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, f0,
-                          k1, f1, source_index, log_lower, log_upper, weight):
+def _claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0,
+                          start_share, k1, end_share, source_index, log_lower, log_upper, weight):
     running = _running_totals(flow)
     rows, months = flow.shape
     d_flow = np.zeros((rows, months + 1))
     d_running = np.zeros((rows, months + 2))   # a window adds to every month from its start to its end
     d_capacity, d_bias, d_sigma = np.zeros(capacity.shape[0]), np.zeros(bias.shape[0]), np.zeros(sigma.shape[0])
+    truth, logp, share, a, b, d_a, d_b = np.empty((7, start_share.shape[1]))   # per node, reused claim to claim
     for i in range(quantity_index.shape[0]):
         g = cotangent[i] * weight[i]
         if g == 0:
             continue
-        truth = _truth(running, capacity, i, quantity_index, ratio_index, is_conversion, k0, f0, k1, f1)
         s = source_index[i]
-        estimated = max(truth, LEAST_ESTIMATED)
-        mu = math.log(estimated) + bias[s]
-        a, b = (log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s]
-        _, d_a, d_b = interval_logp_and_slopes(a, b)
-        d_mu = -g * (d_a + d_b) / sigma[s]
-        d_sigma[s] -= g * (a * d_a + b * d_b) / sigma[s]
-        d_bias[s] += d_mu
-        if truth <= LEAST_ESTIMATED:
-            continue
-        d_truth = d_mu / estimated
-        if is_conversion[i] > 0:
-            d_capacity[ratio_index[i]] += d_truth
-            continue
-        r = quantity_index[i]
-        d_running[r, k0[i]] += d_truth
-        d_running[r, k1[i]] -= d_truth
-        d_flow[r, k1[i]] += f1[i] * d_truth
-        d_flow[r, k0[i]] -= f0[i] * d_truth
+        nodes = _nodes(i, is_conversion, start_share, end_share)
+        for j in range(nodes):
+            truth[j] = _truth(running, capacity, i, j, quantity_index, ratio_index, is_conversion, k0, start_share,
+                              k1, end_share)
+            mu = math.log(max(truth[j], LEAST_ESTIMATED)) + bias[s]
+            a[j], b[j] = (log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s]
+            logp[j], d_a[j], d_b[j] = interval_logp_and_slopes(a[j], b[j])
+        top = logp[:nodes].max()
+        for j in range(nodes):   # each node's share of the claim's likelihood
+            share[j] = math.exp(logp[j] - top)
+        total = share[:nodes].sum()
+        for j in range(nodes):
+            gj = g * share[j] / total
+            d_mu = -gj * (d_a[j] + d_b[j]) / sigma[s]
+            d_sigma[s] -= gj * (a[j] * d_a[j] + b[j] * d_b[j]) / sigma[s]
+            d_bias[s] += d_mu
+            if truth[j] <= LEAST_ESTIMATED:
+                continue
+            d_truth = d_mu / truth[j]
+            if is_conversion[i] > 0:
+                d_capacity[ratio_index[i]] += d_truth
+                continue
+            r = quantity_index[i]
+            d_running[r, k0[i]] += d_truth
+            d_running[r, k1[i]] -= d_truth
+            d_flow[r, k1[i]] += end_share[i, j] * d_truth
+            d_flow[r, k0[i]] -= start_share[i, j] * d_truth
     for r in range(rows):
         inside = 0.0
         for m in range(months):
@@ -134,10 +169,11 @@ def _claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index
 
 @numba.njit(cache=True)
 def claims_logp_pullback(d_running, d_stopped, flow, end, capacity, bias, sigma, quantity_index, ratio_index,
-                         is_conversion, k0, f0, k1, f1, source_index, log_lower, log_upper, weight):
+                         is_conversion, k0, start_share, k1, end_share, source_index, log_lower, log_upper, weight):
     """The gradient of sum(d_running * running + d_stopped * stopped) (see `claims_logp`) in the flows, ends,
     capacities, biases and scales."""
-    data = (quantity_index, ratio_index, is_conversion, k0, f0, k1, f1, source_index, log_lower, log_upper, weight)
+    data = (quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, log_lower,
+            log_upper, weight)
     d_flow, d_capacity, d_bias, d_sigma = _claims_logp_pullback(d_running, flow, capacity, bias, sigma, *data)
     d_end = np.zeros(end.shape[0])
     if np.all(end >= NO_END) or not np.any(d_stopped != 0):

@@ -10,6 +10,7 @@ import numpy as np
 from reportedly.inputs.case import Case
 from reportedly.inputs.schema import RATINGS, ClaimKind
 from reportedly.model.intervals import LOG_INFINITY, claim_interval, claim_rule, significant_figures
+from reportedly.model.timing import claim_shares
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Design:
     f0: np.ndarray
     k1: np.ndarray
     f1: np.ndarray
+    start_share: np.ndarray        # (claim, timing.NODES) the start month's share before the window, at each node
+    end_share: np.ndarray          # (claim, timing.NODES) the end month's share up to the window's end
     source_index: np.ndarray       # (claim,)
     log_lower: np.ndarray
     log_upper: np.ndarray
@@ -45,7 +48,8 @@ class Design:
                              f"{claims} claims from {sources} sources")
 
         def pad(values: np.ndarray, n: int, fill=0) -> np.ndarray:
-            return np.concatenate([np.asarray(values), np.full(n, fill, dtype=np.asarray(values).dtype)])
+            values = np.asarray(values)
+            return np.concatenate([values, np.full((n, *values.shape[1:]), fill, dtype=values.dtype)])
 
         return dataclasses.replace(
             self,
@@ -77,8 +81,9 @@ class Design:
 
 
 # The claims' arrays the model takes as data when compiled once for many designs; then sources' ratings.
-CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "source_index",
-              "log_lower", "log_upper", "weight")
+CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "start_share", "end_share",
+              "source_index", "log_lower", "log_upper", "weight")
+NODE_DATA = ("start_share", "end_share")   # (claim, timing.NODES)
 SOURCE_DATA = ("source_rating",)
 DESIGN_DATA = CLAIM_DATA + SOURCE_DATA
 # Label of a spare claim or source in a padded design (no claim id or source key starts with a space).
@@ -126,6 +131,9 @@ def build_design(case: Case) -> Design:
     columns = list(zip(*rows)) if rows else [[]] * 11
     as_int = lambda col: np.asarray(col, dtype=int)  # noqa: E731
     as_float = lambda col: np.asarray(col, dtype=float)  # noqa: E731
+    timing = [spec.flows[spec.base_flow(c.quantity)].timing if c.quantity in quantities else None for c in claims]
+    start_share, end_share = claim_shares(as_int(columns[3]), as_float(columns[4]), as_int(columns[5]),
+                                          as_float(columns[6]), [t.concentration if t else np.nan for t in timing])
     return Design(
         claim_ids=[c.id for c in claims],
         quantities=quantities,
@@ -136,6 +144,7 @@ def build_design(case: Case) -> Design:
         ratio_index=as_int(columns[1]),
         is_conversion=np.asarray(columns[2], dtype=bool),
         k0=as_int(columns[3]), f0=as_float(columns[4]), k1=as_int(columns[5]), f1=as_float(columns[6]),
+        start_share=start_share, end_share=end_share,
         source_index=as_int(columns[7]),
         log_lower=as_float(columns[8]), log_upper=as_float(columns[9]), log_value=as_float(columns[10]),
         rule=rules,

@@ -4,7 +4,8 @@ For flow f and month m (the maths of `model`'s docstring):
 
     walk_fm   = cumsum_m(smoothness_f * step_fm), centred over the months
     trend_fm  = exp(log_level_f + walk_fm)
-    share_fm  = max(0, 1 + spread_f * z_fm) for a flow with a spread, else 1
+    share_fm  = max(0, 1 + spread_f * z_fm) for a flow with a spread, exp(spread_f * z_fm - spread_f^2 / 2) for one
+                that moves in waves, else 1
     flow_fm   = trend_fm * share_fm * running_share(m, onset_f, end_f)
     flow_lm   = flow_{base(l) m} * realised_{ratio(l)}        for each link l, after the flows
 
@@ -30,8 +31,9 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 from reportedly.timeaxis import EDGE_MONTHS
 
 NO_ONSET, NO_END = -1e3, 1e6
-# Inputs after the latent pieces: which flows have a spread and how wide, which flow and ratio each link takes.
-SHAPE_INPUTS = 4
+# Inputs after the latent pieces: which flows have a spread, how wide, whether in waves, which flow and ratio each
+# link takes.
+SHAPE_INPUTS = 5
 
 
 @numba.njit(cache=True)
@@ -58,7 +60,16 @@ def _active(m, onset, end):
 
 
 @numba.njit(cache=True)
-def _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd):
+def _share(z, sd, waves):
+    """A month's share of the trend at standard normal z (as `SpreadPrior.share`), and its derivative in z."""
+    if waves:
+        share = math.exp(sd * z - sd * sd / 2)
+        return share, sd * share
+    return (1.0 + sd * z, sd) if 1.0 + sd * z > 0 else (0.0, 0.0)
+
+
+@numba.njit(cache=True)
+def _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves):
     """The trend (flow, month) and each month's share of it."""
     flows, months = step_z.shape
     trend = np.empty((flows, months))
@@ -74,16 +85,16 @@ def _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd):
             trend[f, m] = math.exp(trend[f, m] + centre)
     for s in range(spread_rows.shape[0]):
         for m in range(months):
-            share[spread_rows[s], m] = max(0.0, 1.0 + spread_sd[s] * share_z[s, m])
+            share[spread_rows[s], m] = _share(share_z[s, m], spread_sd[s], spread_waves[s])[0]
     return trend, share
 
 
 @numba.njit(cache=True)
-def latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd, link_base,
-                 link_ratio):
+def latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd, spread_waves,
+                 link_base, link_ratio):
     """The flows then the links, (quantity, month) (see the module's docstring)."""
     flows, months = step_z.shape
-    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd)
+    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
     out = np.empty((flows + link_base.shape[0], months))
     for f in range(flows):
         for m in range(months):
@@ -96,11 +107,11 @@ def latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, s
 
 @numba.njit(cache=True)
 def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows,
-                          spread_sd, link_base, link_ratio):
+                          spread_sd, spread_waves, link_base, link_ratio):
     """The gradient of sum(cotangent * latent_flows) in the log levels, smoothness, steps, onsets, ends, shares and
     realised ratios."""
     flows, months = step_z.shape
-    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd)
+    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
     d_flow = cotangent[:flows].copy()
     d_realised = np.zeros(realised.shape[0])
     for j in range(link_base.shape[0]):
@@ -134,8 +145,7 @@ def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, 
     d_share_z = np.zeros(share_z.shape)
     for s in range(spread_rows.shape[0]):
         for m in range(months):
-            if 1.0 + spread_sd[s] * share_z[s, m] > 0:
-                d_share_z[s, m] = d_share[spread_rows[s], m] * spread_sd[s]
+            d_share_z[s, m] = d_share[spread_rows[s], m] * _share(share_z[s, m], spread_sd[s], spread_waves[s])[1]
     return d_log_level, d_smoothness, d_step, d_onset, d_end, d_share_z, d_realised
 
 
@@ -156,8 +166,8 @@ class LatentFlowsPullback(Op):
 
 
 class LatentFlows(Op):
-    """latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd, link_base,
-    link_ratio) -> (flows then links, month)."""
+    """latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd,
+    spread_waves, link_base, link_ratio) -> (flows then links, month)."""
 
     __props__ = ()
 
@@ -172,6 +182,7 @@ class LatentFlows(Op):
         realised,
         spread_rows,
         spread_sd,
+        spread_waves,
         link_base,
         link_ratio,
     ):
@@ -185,6 +196,7 @@ class LatentFlows(Op):
             for x, dtype in (
                 (spread_rows, "int64"),
                 (spread_sd, "float64"),
+                (spread_waves, "int64"),
                 (link_base, "int64"),
                 (link_ratio, "int64"),
             )

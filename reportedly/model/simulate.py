@@ -24,16 +24,31 @@ def draw_truth(model: pm.Model, seed: int) -> dict[str, np.ndarray]:
     return dict(zip(TRUTH_VARIABLES, values))
 
 
-def claim_truths(truth: dict[str, np.ndarray], design: Design) -> np.ndarray:
-    """The true value behind each claim of `design`: a window total or a capacity."""
-    totals = row_window_totals(truth["flow"][design.quantity_index], design.k0, design.f0, design.k1, design.f1)
+def claim_truths(truth: dict[str, np.ndarray], design: Design, rng: np.random.Generator) -> np.ndarray:
+    """The true value behind each claim of `design`: a window total or a capacity.
+
+    A truth with a day-by-day flow (`daily`, (quantity, day), and `day_offsets`, the first day of each month and
+    the day after the axis) sums its days; otherwise each claim's window takes the shares of the months it cuts at
+    one of the likelihood's quadrature nodes, drawn at random: the model's own assumption (see `timing`).
+    """
+    if "daily" in truth:
+        offsets = np.append(truth["day_offsets"], truth["day_offsets"][-1])
+        day = lambda k, f: offsets[k] + np.rint(f * (offsets[k + 1] - offsets[k])).astype(int)  # noqa: E731
+        running = np.concatenate([np.zeros((truth["daily"].shape[0], 1)), np.cumsum(truth["daily"], axis=1)], axis=1)
+        rows = design.quantity_index
+        totals = running[rows, day(design.k1, design.f1)] - running[rows, day(design.k0, design.f0)]
+    else:
+        claims = np.arange(len(design.claim_ids))
+        node = rng.integers(design.start_share.shape[1], size=claims.size)
+        totals = row_window_totals(truth["flow"][design.quantity_index], design.k0, design.start_share[claims, node],
+                                   design.k1, design.end_share[claims, node])
     return np.where(design.is_conversion, truth["capacity"][design.ratio_index], totals)
 
 
 def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> Design:
     """The same claims, with printed figures simulated from `truth` and the sources' error model."""
     rng = np.random.default_rng(seed)
-    t = claim_truths(truth, design)
+    t = claim_truths(truth, design, rng)
     s = design.source_index
     estimate = source_estimates(t, truth["bias"][s], truth["sigma"][s], rng)
     bounds = [

@@ -18,6 +18,7 @@ import xarray as xr
 from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.inputs.spec import Headline, ModelSpec
 from reportedly.model.intervals import source_estimates
+from reportedly.model.timing import window_shares
 from reportedly.results import store
 from reportedly.results.saved import passed_the_gate
 from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
@@ -93,13 +94,27 @@ class Estimates:
             k0, f0, k1, f1 = axis.window(start, end)
         except OutsideAxis as exc:
             raise ReportedlyError(f"{exc}; {exc.fix(self.spec.case.name)}") from None
-        return window_totals(self.forecast_flow(quantity, len(axis.months) - len(self.axis.months)), k0, f0, k1, f1)
+        flow = self.forecast_flow(quantity, len(axis.months) - len(self.axis.months))
+        before, upto = self._month_shares(quantity, k0, f0, k1, f1)
+        return window_totals(flow, k0, before, k1, upto)
+
+    def _month_shares(self, quantity: str, k0: int, f0: float, k1: int, f1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Draws of the share of the start month before a window and of the end month up to its end (`timing`),
+        seeded by the fit, the flow and the month: a question gets the same answer every time, and the windows
+        ending in one month see the same path through its days."""
+        base = self.spec.base_flow(quantity)
+        timing = self.spec.flows[base].timing
+        seed = [int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)]
+        shape = self.posterior["flow"].shape[:2]
+        # Four numbers to a seed: a stream of its own, apart from the forecasts' month noise.
+        start, end = (np.random.default_rng([*seed, k, 1]).uniform(size=shape) for k in (k0, k1))
+        return window_shares(k0, f0, k1, f1, timing.concentration if timing else None, start, end)
 
     def forecast_flow(self, quantity: str, months: int) -> np.ndarray:
         """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.
 
         The log trend goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's;
-        a month's flow is the trend times its share (max(0, 1 + spread x N(0, 1)) for a flow with a spread), between
+        a month's flow is the trend times its share (`SpreadPrior.share` for a flow with a spread), between
         the flow's onset and its end. Each month's noise is drawn with a seed fixed by the fit and the month, so a
         query gives the same answer every time and a longer window goes on along the same paths.
         """
@@ -112,7 +127,7 @@ class Estimates:
                 f"run 'reportedly estimate {self.spec.case.name}' again"
             )
         link = self.spec.links.get(quantity)
-        base = self._base_flow(quantity)
+        base = self.spec.base_flow(quantity)
         last = self.posterior["last_trend"].sel(flow_quantity=base).values
         smoothness = self.posterior["smoothness"].sel(flow_quantity=base).values
         seed = [int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)]
@@ -122,7 +137,7 @@ class Estimates:
         future = last[..., None] * np.exp(np.cumsum(smoothness[..., None] * noise[0], axis=-1))
         spread = self.spec.flows[base].spread
         if spread is not None:
-            future = future * np.maximum(1.0 + spread.sd * noise[1], 0.0)
+            future = future * spread.share(noise[1])
         month = len(self.axis.months) + np.arange(months)
         onset, end = self._onset(base), self._end(base)
         future = future * running_share(
@@ -131,11 +146,6 @@ class Estimates:
         if link:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)
-
-    def _base_flow(self, quantity: str) -> str:
-        """The flow a quantity moves with: itself, or the flow of the link it is."""
-        link = self.spec.links.get(quantity)
-        return link.product[0] if link else quantity
 
     def _onset(self, flow: str) -> np.ndarray | None:
         """Draws of a flow's onset, in months since the axis start; None for a flow without one."""
@@ -150,7 +160,7 @@ class Estimates:
         return self.posterior["end"].sel(end_quantity=flow).values
 
     def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
-        base = self._base_flow(quantity)
+        base = self.spec.base_flow(quantity)
         onset = self._onset(base)
         if onset is None or (onset - EDGE_MONTHS / 2).min() < 0:
             raise ReportedlyError(

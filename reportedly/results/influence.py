@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy.special import logsumexp
 
 from reportedly.levels import WIDEST, bounds
 from reportedly.model.design import Design
@@ -25,13 +26,19 @@ INFLUENCE_FILE = "influence.csv"
 
 
 def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
-    """The log-likelihood of each used claim at each draw (chain, draw, claim), as the model computes it."""
+    """The log-likelihood of each used claim at each draw (chain, draw, claim), as the model computes it: averaged
+    over the quadrature nodes of the shares of the months its window cuts (`timing`)."""
     flow = posterior["flow"].values[..., design.quantity_index, :]
-    totals = row_window_totals(flow, design.k0, design.f0, design.k1, design.f1)
-    truth = np.where(design.is_conversion, posterior["capacity"].values[..., design.ratio_index], totals)
-    mu = np.log(estimated_truth(truth)) + posterior["bias"].sel(source=design.sources).values[..., design.source_index]
+    mu_bias = posterior["bias"].sel(source=design.sources).values[..., design.source_index]
     sigma = posterior["sigma"].sel(source=design.sources).values[..., design.source_index]
-    values = interval_logp(design.log_lower, design.log_upper, mu, sigma)
+    capacity = posterior["capacity"].values[..., design.ratio_index]
+    per_node = []
+    for j in range(design.start_share.shape[1]):
+        totals = row_window_totals(flow, design.k0, design.start_share[:, j], design.k1, design.end_share[:, j])
+        truth = np.where(design.is_conversion, capacity, totals)
+        per_node.append(interval_logp(design.log_lower, design.log_upper, np.log(estimated_truth(truth)) + mu_bias,
+                                      sigma))
+    values = logsumexp(np.stack(per_node), axis=0) - np.log(len(per_node))
     return xr.DataArray(values, dims=("chain", "draw", "claim"), coords={"claim": design.claim_ids})
 
 

@@ -1,13 +1,18 @@
 """Calibration under misspecification: truths the model's prior does not draw (flows that burst, step up, stop, ramp,
-pause, or start earlier or later than the onset prior says), claims simulated from them, refits, and coverage of
-headlines, months and months inside a claimed window.
+pause, start earlier or later than the onset prior says, bring most of their total in the first weeks, or come in
+two waves months apart), claims simulated from them, refits, and coverage of headlines, months, months inside a
+claimed window, and windows of days to weeks.
 
 Each shape keeps a prior draw's scale and month-to-month noise and redistributes the flow in time: the prior
 draw's flow of each counted quantity is multiplied by the shape, then scaled back to its total over the axis
-(an earlier onset copies the flow's first months before it began). Linked quantities follow as flow x realised ratio.
+(an earlier onset copies the flow's first months before it began). Every truth runs day by day: each month is
+spread over its days as the flow's `timing` says, and the shapes of weeks (`DAY_SHAPES`) then move most of the
+total into pulses of days. Linked quantities follow as flow x realised ratio.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -15,18 +20,23 @@ import pandas as pd
 from reportedly.inputs.spec import ModelSpec
 from reportedly.levels import WIDEST, bounds
 from reportedly.model.simulate import simulate_design
-from reportedly.timeaxis import DAYS_PER_MONTH
-from reportedly.validation.calibration import prior_draws, truth_headlines, truth_of
+from reportedly.model.timing import daily_weights
+from reportedly.timeaxis import DAYS_PER_MONTH, MonthAxis, window_totals
+from reportedly.validation.calibration import prior_draws, truth_of
 from reportedly.validation.refit import Progress, Refitter, no_progress
 from reportedly.validation.sweep import run_tasks
 
-SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier onset", "later onset")
+DAY_SHAPES = ("first weeks", "two waves")
+SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier onset", "later onset", *DAY_SHAPES)
+# Windows of days to weeks scored in each truth: from the day a flow starts, and at random while it runs.
+FROM_START_DAYS = (7, 14, 28)
+RANDOM_WINDOW_DAYS = (7, 14)
 
 
 def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_months: int) -> np.ndarray:
     """One counted quantity's monthly flow (months,) redrawn in `shape`."""
     active = np.flatnonzero(flow > 0.01 * flow.max())   # the months it runs, not the tails of its onset and end
-    if shape == "as the prior" or active.size < 3:
+    if shape in ("as the prior", *DAY_SHAPES) or active.size < 3:
         return flow
     first, last = active[0], active[-1]
     if shape == "earlier onset":   # it ran `shift_months` before the draw's first month, as it began
@@ -57,19 +67,67 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
     return redrawn * flow.sum() / redrawn.sum() if redrawn.sum() > 0 else flow
 
 
+def pulsed_days(daily: np.ndarray, shape: str, rng: np.random.Generator) -> np.ndarray:
+    """One counted quantity's day-by-day flow (days,) with most of its total moved into pulses of days (`DAY_SHAPES`):
+    60-90% in the 7-28 days after it starts ("first weeks"), or 35-45% each in two pulses of 7-21 days, the second
+    3-6 months after the first ("two waves"); the rest as it was. The total is kept."""
+    total = daily.sum()
+    if shape not in DAY_SHAPES or total <= 0:
+        return daily
+    start = int(np.searchsorted(np.cumsum(daily), 0.02 * total))   # the day it starts: 2% of its total in by then
+    if shape == "first weeks":
+        pulses = [(start, int(rng.integers(7, 29)), rng.uniform(0.6, 0.9))]
+    else:
+        second = start + int(rng.integers(90, 184))
+        pulses = [(start, int(rng.integers(7, 22)), rng.uniform(0.35, 0.45)),
+                  (second, int(rng.integers(7, 22)), rng.uniform(0.35, 0.45))]
+    pulses = [(day, length, share) for day, length, share in pulses if day < daily.size]
+    out = daily * (1 - sum(share for _, _, share in pulses))
+    for day, length, share in pulses:
+        stop = min(day + length, daily.size)
+        out[day:stop] += share * total / (stop - day)
+    return out * total / out.sum()
+
+
 def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, rng: np.random.Generator) -> dict:
     """A prior draw (flow (quantity, month) over flows then links, realised (ratio,), ...) with every counted
-    quantity's flow redrawn in `shape`, and the links recomputed."""
+    quantity's flow redrawn in `shape`, day by day (`daily`, (quantity, day), and the months' `day_offsets`), and
+    the links recomputed."""
     flows, ratios = list(spec.flows), list(spec.ratios)
-    flow = truth["flow"].copy()
+    offsets = MonthAxis(spec.time.start, spec.time.end).day_offsets
+    lengths = np.diff(offsets)
+    daily = np.zeros((truth["flow"].shape[0], offsets[-1]))
     for i, name in enumerate(flows):
-        onset = spec.flows[name].onset
+        onset, timing = spec.flows[name].onset, spec.flows[name].timing
         shift = max(2, round(3 * onset.sd_days / DAYS_PER_MONTH)) if onset else 3
-        flow[i] = shaped_flow(flow[i], shape, rng, shift)
+        monthly = shaped_flow(truth["flow"][i], shape, rng, shift)
+        days = [monthly[m] * daily_weights(n, timing.concentration if timing else None, rng)
+                for m, n in enumerate(lengths)]
+        daily[i] = pulsed_days(np.concatenate(days), shape, rng)
     for j, link in enumerate(spec.links.values()):
         base, ratio = link.product
-        flow[len(flows) + j] = flow[flows.index(base)] * truth["realised"][ratios.index(ratio)]
-    return {**truth, "flow": flow}
+        daily[len(flows) + j] = daily[flows.index(base)] * truth["realised"][ratios.index(ratio)]
+    flow = np.add.reduceat(daily, offsets[:-1], axis=1)
+    return {**truth, "flow": flow, "daily": daily, "day_offsets": offsets}
+
+
+def daily_total(truth: dict, row: int, first: int, last: int) -> float:
+    """A day-by-day truth's total of quantity `row` from day `first` to day `last` (days since the axis start)."""
+    daily = truth["daily"][row]
+    return float(daily[max(first, 0):min(last + 1, daily.size)].sum())
+
+
+def daily_headlines(spec: ModelSpec, truth: dict, latest_report: dt.date) -> dict[str, float]:
+    """The headline figures of a day-by-day truth."""
+    start, out = spec.time.start.replace(day=1), {}
+    for h in spec.headlines:
+        if h.quantity in spec.ratios:
+            out[h.name] = float(truth["realised"][list(spec.ratios).index(h.quantity)])
+        else:
+            end = h.end if isinstance(h.end, dt.date) else latest_report
+            out[h.name] = daily_total(truth, spec.quantities.index(h.quantity),
+                                      (h.start - start).days if h.start else 0, (end - start).days)
+    return out
 
 
 HALF_UNIT = 0.5
@@ -79,22 +137,40 @@ WIDE = (bounds(WIDEST)[0], 0.5, bounds(WIDEST)[1])
 
 def run_stress(refitter: Refitter, sims_per_shape: int, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
     """Like `run_sbc`, with truths the prior does not draw (`stress.SHAPES`): one row per simulation and scored
-    item (a headline, a month of a quantity, or a month inside a claimed window of several months), whether
-    the 90% interval covers the truth and its width relative to the median."""
+    item (a headline, a month of a quantity, a month inside a claimed window of several months, or a window of days
+    to weeks, `short_windows`), whether the 90% interval covers the truth and its width relative to the median."""
     spec = refitter.case.spec
     sims = sims_per_shape * len(SHAPES)
     prior = prior_draws(refitter, sims, seed)
     tasks = []
     for i in range(sims):
-        shape = SHAPES[i % len(SHAPES)]
-        truth = stressedtruth_of(truth_of(prior, i), spec, shape, np.random.default_rng(seed + 7 + i))
-        stressed = prior.isel(draw=[i]).assign(flow=(prior["flow"].dims, truth["flow"][None, None]))
-        tasks.append((i, shape, truth, truth_headlines(refitter, stressed, 0), seed))
+        shape, rng = SHAPES[i % len(SHAPES)], np.random.default_rng(seed + 7 + i)
+        truth = stressedtruth_of(truth_of(prior, i), spec, shape, rng)
+        tasks.append((i, shape, truth, daily_headlines(spec, truth, refitter.case.latest_report),
+                      short_windows(spec, truth, rng), seed))
     rows = run_tasks(refitter, _stress_task, tasks, "calibration under misspecification", progress)
     return pd.DataFrame([row for sim in rows for row in sim])
 
 
-def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headlines: dict, seed: int) -> list[dict]:
+def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:
+    """Windows of days to weeks to score in a day-by-day truth, for each counted quantity that runs: from the day it
+    starts (2% of its total in), FROM_START_DAYS long, and RANDOM_WINDOW_DAYS long at a random day while it runs."""
+    start, windows = spec.time.start.replace(day=1), []
+    for row, quantity in enumerate(spec.flows):
+        daily = truth["daily"][row]
+        running = np.cumsum(daily)
+        if running[-1] <= 0:
+            continue
+        first, last = np.searchsorted(running, [0.02 * running[-1], 0.98 * running[-1]])
+        spans = [(first, days) for days in FROM_START_DAYS]
+        spans += [(int(rng.integers(first, max(last - days, first) + 1)), days) for days in RANDOM_WINDOW_DAYS]
+        windows += [(quantity, start + dt.timedelta(days=int(day)), start + dt.timedelta(days=int(day) + days - 1))
+                    for day, days in spans if day + days <= daily.size]
+    return windows
+
+
+def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headlines: dict, windows: list,
+                 seed: int) -> list[dict]:
     design = refitter.design
     inside = {(int(q), m) for q, k0, f0, k1, f1, conversion in zip(design.quantity_index, design.k0, design.f0,
                                                                    design.k1, design.f1, design.is_conversion)
@@ -118,6 +194,15 @@ def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headl
         rows.append(common | {"kind": "month", **scored})
         if (q, m) in inside:
             rows.append(common | {"kind": "month inside a claimed window", **scored})
+    start = refitter.case.spec.time.start.replace(day=1)
+    for quantity, first, last in windows:
+        value = daily_total(truth, design.quantities.index(quantity), (first - start).days, (last - start).days)
+        q05, q50, q95 = np.quantile(est.window_total(quantity, first, last), WIDE)
+        if value < HALF_UNIT and q95 < HALF_UNIT:
+            continue
+        even = np.median(window_totals(est.forecast_flow(quantity, 0), *est.axis.window(first, last)))
+        rows.append(common | {"kind": "days to weeks", "item": f"{quantity} {first} {(last - first).days + 1} days",
+                              "truth": value, "even": float(even), **_covered(q05, q50, q95, value)})
     return rows
 
 
@@ -127,16 +212,23 @@ def _covered(q05: float, q50: float, q95: float, value: float) -> dict:
     has a width too)."""
     return {
         "q05": float(q05),
+        "q50": float(q50),
         "q95": float(q95),
         "covered": bool(q05 - HALF_UNIT <= value <= q95 + HALF_UNIT),
         "width": float((q95 - q05) / q50) if q50 > 0 else float("inf"),
     }
 
 
+def _median_log_error(answer: pd.Series, truth: pd.Series) -> float:
+    """The median absolute log error of point answers, |log((answer + 1) / (truth + 1))| (a count can be 0)."""
+    return float(np.median(np.abs(np.log((answer + 1) / (truth + 1)))))
+
+
 def stress_coverage(results: pd.DataFrame) -> pd.DataFrame:
     """Per shape and kind of item: 90% coverage, its standard error over simulations (the items of one
     simulation share its truth, so they are not independent), the median width of the 90% intervals
-    relative to the median), and how many refits diverged."""
+    relative to the median), how many refits diverged, and the median absolute log error of the posterior median (and,
+    for windows of days to weeks, of the constant-rate reading: the months' flows spread evenly over their days)."""
     rows = []
     for (shape, kind), group in results.groupby(["shape", "kind"], sort=False):
         sims = group["sim"].nunique()
@@ -151,6 +243,8 @@ def stress_coverage(results: pd.DataFrame) -> pd.DataFrame:
                 "se": float(per_sim.std(ddof=1) / np.sqrt(sims)) if sims > 1 else float("nan"),
                 "median_width": float(group["width"].median()),
                 "divergent_refits": int((group.groupby("sim")["divergences"].first() > 0).sum()),
+                "median_log_error": _median_log_error(group["q50"], group["truth"]),
+                "even_log_error": _median_log_error(group["even"], group["truth"]) if "even" in group else np.nan,
             }
         )
     return pd.DataFrame(rows)
