@@ -39,7 +39,7 @@ def test_one_uniform_per_month_gives_every_window_ending_in_it_one_path():
 
 def test_the_quadrature_nodes_integrate_each_end_and_a_window_inside_one_month():
     """Each end's nodes are its Beta's quantiles (mean c); a window inside one month takes its own stretch's share."""
-    start, end = claim_shares([3, 5, 7], [0.25, 0.0, 0.2], [5, 6, 7], [0.5, 0.0, 0.6], [1.0, 1.0, np.nan])
+    start, end = claim_shares([3, 5, 7], [0.25, 0.0, 0.2], [5, 6, 7], [0.5, 0.0, 0.6], [1.0, 1.0, None])
     assert start.shape == end.shape == (3, NODES)
     assert start[0].mean() == pytest.approx(0.25, abs=0.03) and end[0].mean() == pytest.approx(0.5, abs=0.03)
     assert sorted(end[0]) == pytest.approx(sorted(share_quantiles(0.5, 1.0, (np.arange(NODES) + 0.5) / NODES)))
@@ -65,7 +65,7 @@ def test_a_claim_of_weeks_integrates_its_months_timing_and_a_long_one_takes_the_
     months = (4, 0.5, 9, 7 / 30)      # from mid-month four and a half months on
     for k0, f0, k1, f1 in (week, months):
         start, end = claim_shares([k0], [f0], [k1], [f1], [1.0])
-        even_start, even_end = claim_shares([k0], [f0], [k1], [f1], [np.nan])
+        even_start, even_end = claim_shares([k0], [f0], [k1], [f1], [None])
         spread = np.ptp(end[0]) > 0.5
         assert spread == (k1 + f1 - k0 - f0 <= LONG_MONTHS)
         assert np.allclose(even_end, f1 if k1 > k0 else f1 - f0) and np.allclose(even_start, 0 if k1 == k0 else f0)

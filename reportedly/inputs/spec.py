@@ -111,6 +111,11 @@ class FlowSpec(Frozen):
         "`reportedly extract`; the quantity's own name is always one.",
     )
 
+    @property
+    def day_concentration(self) -> float | None:
+        """How evenly a month's flow falls on its days (`timing`); None: evenly."""
+        return self.timing.concentration if self.timing else None
+
 
 class RatioSpec(Frozen):
     """A ratio between flows: a capacity that sources state, and the share of it realised."""

@@ -131,9 +131,10 @@ def build_design(case: Case) -> Design:
     columns = list(zip(*rows)) if rows else [[]] * 11
     as_int = lambda col: np.asarray(col, dtype=int)  # noqa: E731
     as_float = lambda col: np.asarray(col, dtype=float)  # noqa: E731
-    timing = [spec.flows[spec.base_flow(c.quantity)].timing if c.quantity in quantities else None for c in claims]
+    concentration = [spec.flows[spec.base_flow(c.quantity)].day_concentration if c.quantity in quantities else None
+                     for c in claims]
     start_share, end_share = claim_shares(as_int(columns[3]), as_float(columns[4]), as_int(columns[5]),
-                                          as_float(columns[6]), [t.concentration if t else np.nan for t in timing])
+                                          as_float(columns[6]), concentration)
     return Design(
         claim_ids=[c.id for c in claims],
         quantities=quantities,

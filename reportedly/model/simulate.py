@@ -34,15 +34,20 @@ def claim_truths(truth: dict[str, np.ndarray], design: Design, rng: np.random.Ge
     if "daily" in truth:
         offsets = np.append(truth["day_offsets"], truth["day_offsets"][-1])
         day = lambda k, f: offsets[k] + np.rint(f * (offsets[k + 1] - offsets[k])).astype(int)  # noqa: E731
-        running = np.concatenate([np.zeros((truth["daily"].shape[0], 1)), np.cumsum(truth["daily"], axis=1)], axis=1)
-        rows = design.quantity_index
-        totals = running[rows, day(design.k1, design.f1)] - running[rows, day(design.k0, design.f0)]
+        totals = np.array([daily_total(truth, row, first, after - 1) for row, first, after in
+                           zip(design.quantity_index, day(design.k0, design.f0), day(design.k1, design.f1))])
     else:
         claims = np.arange(len(design.claim_ids))
         node = rng.integers(design.start_share.shape[1], size=claims.size)
         totals = row_window_totals(truth["flow"][design.quantity_index], design.k0, design.start_share[claims, node],
                                    design.k1, design.end_share[claims, node])
     return np.where(design.is_conversion, truth["capacity"][design.ratio_index], totals)
+
+
+def daily_total(truth: dict, row: int, first: int, last: int) -> float:
+    """A day-by-day truth's total of quantity `row` from day `first` to day `last` (days since the axis start)."""
+    daily = truth["daily"][row]
+    return float(daily[max(first, 0):min(last + 1, daily.size)].sum())
 
 
 def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> Design:

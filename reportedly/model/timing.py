@@ -49,13 +49,13 @@ def _ends(k0, f0, k1, f1):
 
 def claim_shares(k0, f0, k1, f1, concentration) -> tuple[np.ndarray, np.ndarray]:
     """The quadrature nodes (window, NODES) of the share of the start month before each window and of the end
-    month up to its end, each node equally weighted; `concentration` per window (NaN: evenly over the days). A
+    month up to its end, each node equally weighted; `concentration` per window (None: evenly over the days). A
     window longer than LONG_MONTHS takes its cut months at their mean share (one node's worth)."""
     before, upto = _ends(k0, f0, k1, f1)
     long = np.asarray(k1) + np.asarray(f1) - np.asarray(k0) - np.asarray(f0) > LONG_MONTHS
     start, end = np.empty((before.size, NODES)), np.empty((before.size, NODES))
-    for i, k in enumerate(np.asarray(concentration, dtype=float).ravel()):
-        k = None if np.isnan(k) or long[i] else float(k)
+    for i, k in enumerate(concentration):
+        k = None if long[i] else k
         start[i] = share_quantiles(before[i], k, _PROBABILITIES)
         end[i] = share_quantiles(upto[i], k, _PROBABILITIES[(LATTICE * np.arange(NODES)) % NODES])
     return start, end

@@ -103,12 +103,11 @@ class Estimates:
         seeded by the fit, the flow and the month: a question gets the same answer every time, and the windows
         ending in one month see the same path through its days."""
         base = self.spec.base_flow(quantity)
-        timing = self.spec.flows[base].timing
         seed = [int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base)]
         shape = self.posterior["flow"].shape[:2]
         # Four numbers to a seed: a stream of its own, apart from the forecasts' month noise.
         start, end = (np.random.default_rng([*seed, k, 1]).uniform(size=shape) for k in (k0, k1))
-        return window_shares(k0, f0, k1, f1, timing.concentration if timing else None, start, end)
+        return window_shares(k0, f0, k1, f1, self.spec.flows[base].day_concentration, start, end)
 
     def forecast_flow(self, quantity: str, months: int) -> np.ndarray:
         """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.

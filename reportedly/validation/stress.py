@@ -19,7 +19,7 @@ import pandas as pd
 
 from reportedly.inputs.spec import ModelSpec
 from reportedly.levels import WIDEST, bounds
-from reportedly.model.simulate import simulate_design
+from reportedly.model.simulate import daily_total, simulate_design
 from reportedly.model.timing import daily_weights
 from reportedly.timeaxis import DAYS_PER_MONTH, MonthAxis, window_totals
 from reportedly.validation.calibration import prior_draws, truth_of
@@ -28,7 +28,9 @@ from reportedly.validation.sweep import run_tasks
 
 DAY_SHAPES = ("first weeks", "two waves")
 SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier onset", "later onset", *DAY_SHAPES)
-# Windows of days to weeks scored in each truth: from the day a flow starts, and at random while it runs.
+# Windows of days to weeks scored in each truth: from the day a flow starts, and at random while it runs. A flow
+# starts on the day STARTED of its total is in (the day the day shapes' first pulse begins).
+STARTED = 0.02
 FROM_START_DAYS = (7, 14, 28)
 RANDOM_WINDOW_DAYS = (7, 14)
 
@@ -67,6 +69,16 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
     return redrawn * flow.sum() / redrawn.sum() if redrawn.sum() > 0 else flow
 
 
+def _axis(spec: ModelSpec) -> MonthAxis:
+    return MonthAxis(spec.time.start, spec.time.end)
+
+
+def days_reaching(daily: np.ndarray, shares):
+    """The first day by which each of `shares` of a day-by-day flow's total is in."""
+    running = np.cumsum(daily)
+    return np.searchsorted(running, np.asarray(shares) * running[-1])
+
+
 def pulsed_days(daily: np.ndarray, shape: str, rng: np.random.Generator) -> np.ndarray:
     """One counted quantity's day-by-day flow (days,) with most of its total moved into pulses of days (`DAY_SHAPES`):
     60-90% in the 7-28 days after it starts ("first weeks"), or 35-45% each in two pulses of 7-21 days, the second
@@ -74,7 +86,7 @@ def pulsed_days(daily: np.ndarray, shape: str, rng: np.random.Generator) -> np.n
     total = daily.sum()
     if shape not in DAY_SHAPES or total <= 0:
         return daily
-    start = int(np.searchsorted(np.cumsum(daily), 0.02 * total))   # the day it starts: 2% of its total in by then
+    start = int(days_reaching(daily, STARTED))
     if shape == "first weeks":
         pulses = [(start, int(rng.integers(7, 29)), rng.uniform(0.6, 0.9))]
     else:
@@ -94,14 +106,14 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
     quantity's flow redrawn in `shape`, day by day (`daily`, (quantity, day), and the months' `day_offsets`), and
     the links recomputed."""
     flows, ratios = list(spec.flows), list(spec.ratios)
-    offsets = MonthAxis(spec.time.start, spec.time.end).day_offsets
+    offsets = _axis(spec).day_offsets
     lengths = np.diff(offsets)
     daily = np.zeros((truth["flow"].shape[0], offsets[-1]))
     for i, name in enumerate(flows):
-        onset, timing = spec.flows[name].onset, spec.flows[name].timing
+        onset = spec.flows[name].onset
         shift = max(2, round(3 * onset.sd_days / DAYS_PER_MONTH)) if onset else 3
         monthly = shaped_flow(truth["flow"][i], shape, rng, shift)
-        days = [monthly[m] * daily_weights(n, timing.concentration if timing else None, rng)
+        days = [monthly[m] * daily_weights(n, spec.flows[name].day_concentration, rng)
                 for m, n in enumerate(lengths)]
         daily[i] = pulsed_days(np.concatenate(days), shape, rng)
     for j, link in enumerate(spec.links.values()):
@@ -111,15 +123,9 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
     return {**truth, "flow": flow, "daily": daily, "day_offsets": offsets}
 
 
-def daily_total(truth: dict, row: int, first: int, last: int) -> float:
-    """A day-by-day truth's total of quantity `row` from day `first` to day `last` (days since the axis start)."""
-    daily = truth["daily"][row]
-    return float(daily[max(first, 0):min(last + 1, daily.size)].sum())
-
-
 def daily_headlines(spec: ModelSpec, truth: dict, latest_report: dt.date) -> dict[str, float]:
     """The headline figures of a day-by-day truth."""
-    start, out = spec.time.start.replace(day=1), {}
+    start, out = _axis(spec).start, {}
     for h in spec.headlines:
         if h.quantity in spec.ratios:
             out[h.name] = float(truth["realised"][list(spec.ratios).index(h.quantity)])
@@ -154,14 +160,14 @@ def run_stress(refitter: Refitter, sims_per_shape: int, seed: int, progress: Pro
 
 def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:
     """Windows of days to weeks to score in a day-by-day truth, for each counted quantity that runs: from the day it
-    starts (2% of its total in), FROM_START_DAYS long, and RANDOM_WINDOW_DAYS long at a random day while it runs."""
-    start, windows = spec.time.start.replace(day=1), []
+    starts (STARTED of its total in), FROM_START_DAYS long, and RANDOM_WINDOW_DAYS long at a random day while it runs
+    (until all but STARTED of its total is in)."""
+    start, windows = _axis(spec).start, []
     for row, quantity in enumerate(spec.flows):
         daily = truth["daily"][row]
-        running = np.cumsum(daily)
-        if running[-1] <= 0:
+        if daily.sum() <= 0:
             continue
-        first, last = np.searchsorted(running, [0.02 * running[-1], 0.98 * running[-1]])
+        first, last = days_reaching(daily, [STARTED, 1 - STARTED])
         spans = [(first, days) for days in FROM_START_DAYS]
         spans += [(int(rng.integers(first, max(last - days, first) + 1)), days) for days in RANDOM_WINDOW_DAYS]
         windows += [(quantity, start + dt.timedelta(days=int(day)), start + dt.timedelta(days=int(day) + days - 1))
@@ -194,7 +200,7 @@ def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headl
         rows.append(common | {"kind": "month", **scored})
         if (q, m) in inside:
             rows.append(common | {"kind": "month inside a claimed window", **scored})
-    start = refitter.case.spec.time.start.replace(day=1)
+    start = est.axis.start
     for quantity, first, last in windows:
         value = daily_total(truth, design.quantities.index(quantity), (first - start).days, (last - start).days)
         q05, q50, q95 = np.quantile(est.window_total(quantity, first, last), WIDE)
