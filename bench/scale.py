@@ -15,6 +15,7 @@ from reportedly.inputs.spec import load_spec
 from reportedly.model.builder import build_model
 from reportedly.model.design import Design
 from reportedly.model.simulate import draw_truth, simulate_design
+from reportedly.model.timing import claim_shares
 from reportedly.timeaxis import MonthAxis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,13 +31,16 @@ def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
     after_onsets = axis.position(dt.date(2024, 12, 1))[0]
     k0 = rng.integers(after_onsets, n_months - 1, n_claims)
     k1 = np.minimum(k0 + rng.integers(1, 25, n_claims), n_months)
+    quantity_index, f0, f1 = rng.integers(0, len(quantities), n_claims), rng.uniform(0, 1, n_claims), np.zeros(n_claims)
+    concentration = [spec.flows[spec.base_flow(quantities[q])].day_concentration for q in quantity_index]
+    start_share, end_share = claim_shares(k0, f0, k1, f1, concentration)
     sources = list(SOURCES)
     return Design(
         claim_ids=[f"c{i}" for i in range(n_claims)], quantities=quantities, ratios=list(spec.ratios), sources=sources,
         source_rating=np.array([RATINGS.index(SOURCES[s]) for s in sources]),
-        quantity_index=rng.integers(0, len(quantities), n_claims), ratio_index=np.zeros(n_claims, dtype=int),
+        quantity_index=quantity_index, ratio_index=np.zeros(n_claims, dtype=int),
         is_conversion=np.zeros(n_claims, dtype=bool),
-        k0=k0, f0=rng.uniform(0, 1, n_claims), k1=k1, f1=np.zeros(n_claims),
+        k0=k0, f0=f0, k1=k1, f1=f1, start_share=start_share, end_share=end_share,
         source_index=rng.integers(0, len(sources), n_claims),
         log_lower=np.zeros(n_claims), log_upper=np.ones(n_claims), log_value=np.zeros(n_claims),
         rule=list(rng.choice(RULES, n_claims)), significant_figures=rng.integers(1, 3, n_claims),
