@@ -161,6 +161,8 @@ sys.path.insert(0, sys.argv[4])
 from scale import fit_synthetic
 print(json.dumps(fit_synthetic(int(sys.argv[1]), int(sys.argv[2]), adaptation=sys.argv[3])))
 """
+# Measurements taken by hand (experiments, paired timings), kept below the rendered ones in results.md.
+BY_HAND = Path(__file__).parent / "by_hand.md"
 SCALE_TIMEOUT = 600  # seconds a scale fit may take before it is stopped and reported as such
 
 
@@ -359,7 +361,8 @@ def render(results: dict) -> str:
                 f"{r['steps_per_draw']:.0f} | {r['peak_rss_mb']:.0f} MB | {r['divergences']} | {r['min_ess_bulk']:.0f} | "
                 f"{'passed' if r['passed'] else 'failed'} |"
             )
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return text + ("\n" + BY_HAND.read_text(encoding="utf-8") if BY_HAND.exists() else "")
 
 
 def main() -> None:

@@ -77,11 +77,9 @@ def compile_design(spec: ModelSpec, design: Design):
 
 
 def _compile_padded(spec: ModelSpec, padded: Design):
-    from reportedly.model.builder import build_model  # only compiling needs PyMC: a cached model loads without it
-
     if not adapter.private_path_works():
         adapter.warn_public_path("the compile cache")
-        return adapter.public_compile(build_model(spec, padded, as_data=True))
+        return adapter.public_compile(_built(spec, padded))
     key = model_key(spec, padded)
     compiled = _load_cached(key)
     if compiled is None:   # a second process compiling the same model waits for the first, then loads it
@@ -92,10 +90,18 @@ def _compile_padded(spec: ModelSpec, padded: Design):
                 compiled = _load_cached(key)
     if compiled is None:
         log.info("the compiled model could not be cached; compiling it in this process")
-        compiled, layout = _compile(build_model(spec, padded, as_data=True))
+        compiled, layout = _compile(_built(spec, padded))
         if layout is not None:
             _write_layout(key, layout)
     return compiled
+
+
+def _built(spec: ModelSpec, padded: Design):
+    """The PyMC model, its claims as data. Only compiling needs PyMC (over a second to import): a cached model loads
+    without it."""
+    from reportedly.model.builder import build_model
+
+    return build_model(spec, padded, as_data=True)
 
 
 def with_design(compiled, design: Design):
@@ -217,11 +223,9 @@ def _die_with(parent: int) -> None:
 
 
 def _compile_and_cache(job: Path, parent: int) -> None:
-    from reportedly.model.builder import build_model
-
     _die_with(parent)
     spec, padded, key = pickle.loads(job.read_bytes())
-    _, layout = _compile(build_model(spec, padded, as_data=True))
+    _, layout = _compile(_built(spec, padded))
     if layout is not None:
         _write_layout(key, layout)
 
