@@ -16,7 +16,6 @@ from reportedly.model.builder import build_model
 from reportedly.model.design import Design
 from reportedly.model.simulate import draw_truth, simulate_design
 from reportedly.model.timing import claim_shares
-from reportedly.timeaxis import MonthAxis
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {"s_a": "A", "s_b1": "B", "s_b2": "B", "s_c": "C", "s_d": "D", "s_f": "F"}
@@ -25,7 +24,7 @@ RULES = ["rounding", "lower", "upper"]
 
 def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
     """Random windows after every flow's onset, random sources and wordings, for every flow and link quantity."""
-    axis = MonthAxis(spec.time.start, spec.time.end)
+    axis = spec.time.axis
     n_months = len(axis.months)
     quantities = spec.quantities
     after_onsets = axis.position(dt.date(2024, 12, 1))[0]
@@ -64,7 +63,7 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
 
     tree, timings = sample(spec, simulated, seed, stop_when=lambda tree: judged(tree).settled)
     d = judged(tree)
-    return {"months_on_axis": len(MonthAxis(spec.time.start, spec.time.end).months),
+    return {"months_on_axis": len(spec.time.axis.months),
             "draws": tree["posterior"].sizes["draw"], "most_draws": spec.sampler.draws, "tune": spec.sampler.tune,
             "build_seconds": timings.build_seconds, "compile_seconds": timings.compile_seconds,
             "sampling_seconds": timings.sampling_seconds, "divergences": d.divergences,

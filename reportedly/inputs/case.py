@@ -32,7 +32,7 @@ class Case:
     @property
     def axis(self) -> MonthAxis:
         """The case's monthly time axis."""
-        return MonthAxis(self.spec.time.start, self.spec.time.end)
+        return self.spec.time.axis
 
     def known_by(self, day: dt.date) -> Case:
         """The case as it stood on `day`: only the claims reported by then. Its estimates are kept apart

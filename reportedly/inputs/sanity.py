@@ -54,7 +54,7 @@ def check_settings(case: Case) -> list[Finding]:
                 f"forecasts that far say next to nothing: set [time] horizon nearer"
                 + (f" (more than {MOST_YEARS_AHEAD} years is refused; pass --force if you mean it)"
                    if years > MOST_YEARS_AHEAD else ""), years > MOST_YEARS_AHEAD))
-    axis = MonthAxis(spec.time.start, spec.time.end)
+    axis = spec.time.axis
     used = [c for c in case.evidence.used if c.kind == ClaimKind.count]
     base = {name: spec.base_flow(name) for name in spec.quantities}
     for name, flow in spec.flows.items():

@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from reportedly.errors import InputError, Problem, problems_from_validation
 from reportedly.inputs.schema import RATINGS, Frozen, Qualifier, Rating
+from reportedly.timeaxis import MonthAxis
 
 IntervalRule = Literal["rounding", "lower", "lower_stepped", "upper", "upper_stepped", "exact", "interval"]
 
@@ -198,6 +199,11 @@ class TimeSpec(Frozen):
         description="Last day a query may forecast to (the flows go on under their "
         "own dynamics past the axis); default a year past the end.",
     )
+
+    @property
+    def axis(self) -> MonthAxis:
+        """The months from start to end."""
+        return MonthAxis(self.start, self.end)
 
 
 class CaseSpec(Frozen):

@@ -48,7 +48,7 @@ from reportedly.model.claim_op import CLAIM_INPUTS, claims_log_likelihood
 from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design
 from reportedly.model.flow_op import NO_END, NO_ONSET, flows_of
 from reportedly.model.timing import NODES
-from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS, MonthAxis
+from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS
 
 INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
 
@@ -65,7 +65,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
     with_spread = [q for q in flows if spec.flows[q].spread is not None]
     with_end = [q for q in flows if spec.flows[q].duration is not None]
-    axis = MonthAxis(spec.time.start, spec.time.end)
+    axis = spec.time.axis
     months = len(axis.labels)
     coords = {"flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
               "spread_quantity": with_spread, "end_quantity": with_end, "month": axis.labels, "rating": list(RATINGS),

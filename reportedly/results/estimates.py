@@ -42,7 +42,7 @@ class Estimates:
     @property
     def axis(self) -> MonthAxis:
         """The fit's monthly time axis."""
-        return MonthAxis(self.spec.time.start, self.spec.time.end)
+        return self.spec.time.axis
 
     @property
     def latest_report(self) -> dt.date:

@@ -21,7 +21,7 @@ from reportedly.inputs.spec import ModelSpec
 from reportedly.levels import WIDEST, bounds
 from reportedly.model.simulate import daily_total, simulate_design
 from reportedly.model.timing import daily_weights
-from reportedly.timeaxis import DAYS_PER_MONTH, MonthAxis, window_totals
+from reportedly.timeaxis import DAYS_PER_MONTH, window_totals
 from reportedly.validation.calibration import prior_draws, truth_of
 from reportedly.validation.refit import Progress, Refitter, no_progress
 from reportedly.validation.sweep import run_tasks
@@ -69,10 +69,6 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
     return redrawn * flow.sum() / redrawn.sum() if redrawn.sum() > 0 else flow
 
 
-def _axis(spec: ModelSpec) -> MonthAxis:
-    return MonthAxis(spec.time.start, spec.time.end)
-
-
 def days_reaching(daily: np.ndarray, shares):
     """The first day by which each of `shares` of a day-by-day flow's total is in."""
     running = np.cumsum(daily)
@@ -106,7 +102,7 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
     quantity's flow redrawn in `shape`, day by day (`daily`, (quantity, day), and the months' `day_offsets`), and
     the links recomputed."""
     flows, ratios = list(spec.flows), list(spec.ratios)
-    offsets = _axis(spec).day_offsets
+    offsets = spec.time.axis.day_offsets
     lengths = np.diff(offsets)
     daily = np.zeros((truth["flow"].shape[0], offsets[-1]))
     for i, name in enumerate(flows):
@@ -125,7 +121,7 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
 
 def daily_headlines(spec: ModelSpec, truth: dict, latest_report: dt.date) -> dict[str, float]:
     """The headline figures of a day-by-day truth."""
-    start, out = _axis(spec).start, {}
+    start, out = spec.time.axis.start, {}
     for h in spec.headlines:
         if h.quantity in spec.ratios:
             out[h.name] = float(truth["realised"][list(spec.ratios).index(h.quantity)])
@@ -162,7 +158,7 @@ def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> lis
     """Windows of days to weeks to score in a day-by-day truth, for each counted quantity that runs: from the day it
     starts (STARTED of its total in), FROM_START_DAYS long, and RANDOM_WINDOW_DAYS long at a random day while it runs
     (until all but STARTED of its total is in)."""
-    start, windows = _axis(spec).start, []
+    start, windows = spec.time.axis.start, []
     for row, quantity in enumerate(spec.flows):
         daily = truth["daily"][row]
         if daily.sum() <= 0:
