@@ -130,9 +130,14 @@ def row_window_totals(flows: np.ndarray, k0, f0, k1, f1) -> np.ndarray:
 
 
 EDGE_MONTHS = 2.0
-"""A flow starts and stops over this many months, centred on its onset and end (a smoothstep: 10% to 90% within
-about a month, and nothing outside): smooth in the onset and end, which NUTS needs, and exactly nothing before the
-onset's edge or after the end's."""
+"""A flow rises over this many months from its onset and falls over this many months centred on its end (a smoothstep:
+nothing before the onset, 10% to 90% of its rise within about a month): smooth in the onset and end, which NUTS needs,
+and exactly nothing before the onset or after the end's edge."""
+
+WAVE_MONTHS = 1.0
+"""A flow's first wave arrives over this many months from its onset, as a smoothstep's rise (its density a bump,
+30 u^2 (1 - u)^2: half of it in the middle week and a half); a month's flow then spreads over its days as its timing
+says, so a week can still carry most of the wave."""
 
 
 def _edge_integral(x):
@@ -142,15 +147,29 @@ def _edge_integral(x):
 
 
 def running_share(month, onset=None, end=None):
-    """The share of each month (0-based on the axis) a flow runs, between its onset and end (months since the axis
-    start).
+    """The share of each month (0-based on the axis) a flow runs, after its onset and before its end (months since the
+    axis start).
 
-    Each edge is a quintic smoothstep 6u^5 - 15u^4 + 10u^3 over EDGE_MONTHS, integrated over the month; without an
-    onset or end the flow runs on that side. `flow_op` computes the same in the model.
+    Each edge is a quintic smoothstep 6u^5 - 15u^4 + 10u^3 over EDGE_MONTHS, integrated over the month, rising from the
+    onset and falling about the end; without an onset or end the flow runs on that side. `flow_op` computes the same
+    in the model.
     """
     share = 1.0
     if onset is not None:
-        share = _edge_integral(month + 1 - onset) - _edge_integral(month - onset)
+        rise = onset + EDGE_MONTHS / 2   # the rising edge's centre
+        share = _edge_integral(month + 1 - rise) - _edge_integral(month - rise)
     if end is not None:
         share = share * (_edge_integral(end - month) - _edge_integral(end - month - 1))
     return share
+
+
+def _wave_arrived(x):
+    """The share of a first wave arrived x months after the onset."""
+    u = np.clip(x / WAVE_MONTHS, 0.0, 1.0)
+    return u**3 * (u * (6 * u - 15) + 10)
+
+
+def wave_share(month, onset):
+    """The share of a first wave from `onset` (months since the axis start) that falls in each month (0-based on the
+    axis). `flow_op` computes the same in the model."""
+    return _wave_arrived(month + 1 - onset) - _wave_arrived(month - onset)

@@ -309,6 +309,12 @@ def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
             "mean = 2022-10-10, sd_days = 15",
             "flow 'troops': onset mean 2022-10-10 is outside the time axis 2023-01-01 to 2025-07-31; move it inside or widen [time]",
         ),
+        (
+            'timing = { dist = "dirichlet", concentration = 2, reason = "Groups of workers',
+            'first_wave = { dist = "lognormal", median = 2, sigma = 2, reason = "-" }\n'
+            'timing = { dist = "dirichlet", concentration = 2, reason = "Groups of workers',
+            "flow 'workers': a first_wave arrives at the flow's onset; give the flow an onset or remove first_wave",
+        ),
     ],
 )
 def test_bad_model_file(case_dir, capsys, old, new, message):

@@ -10,7 +10,7 @@ from reportedly.inputs.case import load_case
 from reportedly.inputs.spec import SpreadPrior
 from reportedly.model.builder import build_model
 from reportedly.model.design import build_design
-from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, window_totals
+from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, wave_share, window_totals
 
 
 @pytest.fixture(scope="module")
@@ -161,19 +161,25 @@ def test_the_two_parts_of_an_end_draw_its_prior():
 
 
 def test_a_flow_runs_between_its_onset_and_end_with_smooth_edges():
-    """The share of a month a flow runs, as the clip it smooths: equal beyond the edges, and the same total."""
+    """The share of a month a flow runs, as the clip it smooths: nothing before the onset, equal beyond the edges, the
+    same total; a first wave falls after the onset, all of it within WAVE_MONTHS."""
     month = np.arange(40)
     share = running_share(month, 5.4, 30.5)
-    hard = np.clip(month + 1 - 5.4, 0, 1) * np.clip(30.5 - month, 0, 1)
-    edges = (np.abs(month - 5.4) < EDGE_MONTHS / 2 + 1) | (np.abs(month - 30.5) < EDGE_MONTHS / 2 + 1)
+    rise = 5.4 + EDGE_MONTHS / 2
+    hard = np.clip(month + 1 - rise, 0, 1) * np.clip(30.5 - month, 0, 1)
+    edges = (np.abs(month - rise) < EDGE_MONTHS / 2 + 1) | (np.abs(month - 30.5) < EDGE_MONTHS / 2 + 1)
     assert np.abs(share - hard).max() < 0.2 and np.allclose(share[~edges], hard[~edges], rtol=0, atol=1e-12)
     assert share.sum() == pytest.approx(hard.sum(), abs=1e-12)
+    assert np.all(share[month < 5] == 0.0) and share[5] > 0
     assert np.all(running_share(month) == 1.0)
+    wave = wave_share(month, 5.4)
+    assert wave.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.all(wave[(month < 5) | (month > 6)] == 0.0) and wave[5] > wave[6] > 0
 
 
 def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
-    """`flow_op` computes in the model what `timeaxis.running_share`, `SpreadPrior.share` (for a flow that runs about
-    its trend and one that moves in waves) and the trend give in numpy."""
+    """`flow_op` computes in the model what `timeaxis.running_share`, `timeaxis.wave_share`, `SpreadPrior.share` (for
+    a flow that runs about its trend and one that moves in waves) and the trend give in numpy."""
     from reportedly.model.flow_op import NO_END, NO_ONSET, latent_flows
 
     rng = np.random.default_rng(0)
@@ -186,6 +192,7 @@ def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
         steps,
         onset,
         end,
+        np.array([2500.0, 0.0]),
         share_z,
         realised,
         np.array([0, 1]),
@@ -199,7 +206,8 @@ def test_the_models_flows_are_the_ones_forecasts_and_queries_use():
     month = np.arange(24)
     steady = SpreadPrior(dist="clipped_normal", sd=0.75, reason="-").share(share_z[0])
     waves = SpreadPrior(dist="lognormal", sd=1.2, reason="-").share(share_z[1])
-    expected = trend * np.vstack([steady * running_share(month, 5.4, 19.2), waves])
+    expected = trend * np.vstack([steady * running_share(month, 5.4), waves])
+    expected[0] = (expected[0] + 2500.0 * wave_share(month, 5.4)) * running_share(month, None, 19.2)
     np.testing.assert_allclose(flows[:2], expected, rtol=1e-12)
     np.testing.assert_allclose(flows[2], expected[0] * 400.0, rtol=1e-12)
 
@@ -219,6 +227,7 @@ def test_the_model_operations_gradients_match_finite_differences(shipped, operat
         rng.standard_normal((3, 31)),
         np.array([7.3, 21.6, NO_ONSET]),
         np.array([24.4, 29.7, 30.2]),
+        np.array([2000.0, 0.0, 0.0]),
         rng.standard_normal((2, 31)),
         np.array([410.0]),
     ]

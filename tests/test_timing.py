@@ -12,7 +12,15 @@ from reportedly.model.design import build_design
 from reportedly.model.simulate import claim_truths
 from reportedly.model.timing import LONG_MONTHS, NODES, claim_shares, daily_weights, share_quantiles, window_shares
 from reportedly.timeaxis import MonthAxis, window_totals
-from reportedly.validation.stress import DAY_SHAPES, daily_headlines, pulsed_days, short_windows, stressedtruth_of
+from reportedly.validation.stress import (
+    DAY_SHAPES,
+    STARTED,
+    daily_headlines,
+    days_reaching,
+    pulsed_days,
+    short_windows,
+    stressedtruth_of,
+)
 
 
 @pytest.mark.parametrize("covered", [0.1, 7 / 30, 0.5, 0.9])
@@ -93,6 +101,10 @@ def test_a_simulated_truth_runs_day_by_day_and_its_claims_and_headlines_sum_its_
             first = (claim.window.start - axis.start).days if claim.window.start else 0
             days = stressed["daily"][design.quantity_index[i], first:(claim.window.end - axis.start).days + 1]
             assert totals[i] == pytest.approx(days.sum(), rel=1e-9)
+        for q, name in enumerate(spec.flows):   # the shapes of deployments go to the flows that begin with a wave
+            first, _ = days_reaching(stressed["daily"][q], [STARTED, 1 - STARTED])
+            early = stressed["daily"][q, first:first + 28].sum() / flow[q].sum()
+            assert (early >= 0.6) == (shape == "first weeks" and spec.flows[name].first_wave is not None), (shape, name)
         headlines = daily_headlines(spec, stressed, case.latest_report)
         assert set(headlines) == {h.name for h in spec.headlines}
         assert all(start >= axis.start and end >= start for _, start, end in short_windows(spec, stressed, rng))

@@ -106,6 +106,11 @@ class FlowSpec(Frozen):
     timing: TimingPrior | None = Field(
         None, description="How a month's flow falls on its days; omit for evenly over them."
     )
+    first_wave: LogNormalPrior | None = Field(
+        None,
+        description="A flow that begins with a wave: how many months of its level arrive in the month around its "
+        "onset on top of the trend (needs an onset); omit for a flow that starts at its trend.",
+    )
     words: tuple[str, ...] = Field(
         (),
         description="What articles call it ('rounds', 'artillery shells'), for "
@@ -247,6 +252,9 @@ class ModelSpec(Frozen):
                     f"flow '{name}': onset mean {flow.onset.mean} is outside the time axis "
                     f"{self.time.start} to {self.time.end}; move it inside or widen [time]"
                 )
+            if flow.first_wave is not None and flow.onset is None:
+                raise ValueError(f"flow '{name}': a first_wave arrives at the flow's onset; give the flow an onset "
+                                 "or remove first_wave")
         for h in self.headlines:
             if h.quantity not in names:
                 raise ValueError(f"headline '{h.name}': unknown quantity '{h.quantity}'")

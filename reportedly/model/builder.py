@@ -9,9 +9,13 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (with a spread;
                      exp(spread_q * z_qm - spread_q^2 / 2) for a flow that moves in waves)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
+    wave_q         = level_q * W_q,  W_q ~ LogNormal(...)                 a first wave at the onset, W_q months of the
+                     level on top of the trend (a flow with `first_wave`; 0 otherwise), spread over a month around it
     end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q)   when it stops (a duration)
-    active_qm      = share of month m between onset_q and end_q, each edge a smoothstep over two months
-    flow_qm        = trend_qm * share_qm * active_qm                      (flow_op, timeaxis.running_share)
+    after_qm, before_qm = share of month m after onset_q (a smoothstep rising over the two months from it), before
+                     end_q (one falling over the two months about it)
+    arrived_qm     = share of the first wave in month m (a smoothstep's rise over the month from onset_q)
+    flow_qm        = (trend_qm * share_qm * after_qm + wave_q * arrived_qm) * before_qm        (flow_op, timeaxis)
     capacity_r     ~ LogNormal(...);  fill_r ~ Beta(...);  realised_r = capacity_r * fill_r
     flow_lm        = flow_{q(l)m} * realised_{r(l)}                      link l = flow x ratio
     scale_letter   = median_letter * exp(rating_spread * eta_letter),     eta ~ N(0, 1)   (pooled by letter)
@@ -65,10 +69,12 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
     with_onset = [q for q in flows if spec.flows[q].onset is not None]
     with_spread = [q for q in flows if spec.flows[q].spread is not None]
     with_end = [q for q in flows if spec.flows[q].duration is not None]
+    with_wave = [q for q in flows if spec.flows[q].first_wave is not None]
     axis = spec.time.axis
     months = len(axis.labels)
     coords = {"flow_quantity": flows, "quantity": design.quantities, "ratio": ratios, "onset_quantity": with_onset,
-              "spread_quantity": with_spread, "end_quantity": with_end, "month": axis.labels, "rating": list(RATINGS),
+              "spread_quantity": with_spread, "end_quantity": with_end, "wave_quantity": with_wave,
+              "month": axis.labels, "rating": list(RATINGS),
               "source": design.sources, "claim": design.claim_ids,
               "share_node": [str(j) for j in range(NODES)]}
     with pm.Model(coords=coords) as model:
@@ -85,6 +91,14 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
         onset_per_flow = _per_flow(onset, with_onset, flows, NO_ONSET)
         share_z = pm.Normal("share_z", dims=("spread_quantity", "month")) if with_spread else pt.zeros((0, months))
+        wave_per_flow = pt.zeros((len(flows),))
+        if with_wave:
+            rows = [flows.index(q) for q in with_wave]
+            wave_z = pm.Normal("wave_z", dims="wave_quantity")
+            wave = pm.Deterministic("first_wave", pt.exp(
+                log_level[rows] + np.log([spec.flows[q].first_wave.median for q in with_wave])
+                + np.array([spec.flows[q].first_wave.sigma for q in with_wave]) * wave_z), dims="wave_quantity")
+            wave_per_flow = _per_flow(wave, with_wave, flows, 0.0)
 
         capacity_z = pm.Normal("capacity_z", dims="ratio")
         capacity = pm.Deterministic("capacity", pt.exp(np.log([spec.ratios[r].capacity.median for r in ratios])
@@ -94,9 +108,9 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
                        beta=[spec.ratios[r].fill.beta for r in ratios], dims="ratio")
         realised = pm.Deterministic("realised", capacity * fill, dims="ratio")
 
-        def flows_stopping(end_per_flow, onsets=onset_per_flow, shares=share_z):
+        def flows_stopping(end_per_flow, onsets=onset_per_flow, waves=wave_per_flow, shares=share_z):
             """The flows then the links, (quantity, month), that stop at `end_per_flow`."""
-            return flows_of(log_level, smoothness, step_z, onsets, end_per_flow, shares, realised,
+            return flows_of(log_level, smoothness, step_z, onsets, end_per_flow, waves, shares, realised,
                             [flows.index(q) for q in with_spread], [spec.flows[q].spread.sd for q in with_spread],
                             [int(spec.flows[q].spread.in_waves) for q in with_spread],
                             [flows.index(spec.links[link].product[0]) for link in links],
@@ -104,7 +118,8 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
 
         never = pt.full((len(flows),), NO_END, dtype="float64")
         # The trend: each flow as though it ran throughout, every month at its trend.
-        always = flows_stopping(never, pt.full((len(flows),), NO_ONSET, dtype="float64"), pt.zeros_like(share_z))
+        always = flows_stopping(never, pt.full((len(flows),), NO_ONSET, dtype="float64"), pt.zeros((len(flows),)),
+                                pt.zeros_like(share_z))
         pm.Deterministic("trend", always[:len(flows)], dims=("flow_quantity", "month"))
 
         data = model_data(design, as_data)

@@ -6,7 +6,9 @@ For flow f and month m (the maths of `model`'s docstring):
     trend_fm  = exp(log_level_f + walk_fm)
     share_fm  = max(0, 1 + spread_f * z_fm) for a flow with a spread, exp(spread_f * z_fm - spread_f^2 / 2) for one
                 that moves in waves, else 1
-    flow_fm   = trend_fm * share_fm * running_share(m, onset_f, end_f)
+    flow_fm   = (trend_fm * share_fm * after_onset(m, onset_f) + wave_f * wave_share(m, onset_f)) * before_end(m, end_f)
+                (`timeaxis.running_share`, the product of the two edges, and `timeaxis.wave_share`; a wave of 0 for a
+                flow without a first wave)
     flow_lm   = flow_{base(l) m} * realised_{ratio(l)}        for each link l, after the flows
 
 in one pass over the flows' months and its gradient in one pass back: the same graph in PyTensor's own
@@ -28,7 +30,7 @@ from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from reportedly.timeaxis import EDGE_MONTHS
+from reportedly.timeaxis import EDGE_MONTHS, WAVE_MONTHS
 
 NO_ONSET, NO_END = -1e3, 1e6
 # Inputs after the latent pieces: which flows have a spread, how wide, whether in waves, which flow and ratio each
@@ -46,17 +48,33 @@ def _edge(x):
 
 @numba.njit(cache=True)
 def edge_share(x):
-    """A month's share after an edge x months before the month starts, and its derivative in x."""
+    """A month's share after an edge centred x months before the month starts, and its derivative in x."""
     (to_start, at_start), (to_end, at_end) = _edge(x), _edge(x + 1)
     return to_end - to_start, at_end - at_start
 
 
 @numba.njit(cache=True)
-def _active(m, onset, end):
-    """The share of month m between a flow's onset and end, and its derivatives in the onset and in the end."""
-    started, d_started = (1.0, 0.0) if onset <= NO_ONSET else edge_share(m - onset)
+def _edges(m, onset, end):
+    """The share of month m after a flow's onset and before its end, and their derivatives in the onset and the end."""
+    started, d_started = (1.0, 0.0) if onset <= NO_ONSET else edge_share(m - onset - EDGE_MONTHS / 2)
     running, d_running = (1.0, 0.0) if end >= NO_END else edge_share(end - m - 1)
-    return started * running, -d_started * running, started * d_running
+    return started, -d_started, running, d_running
+
+
+@numba.njit(cache=True)
+def _arrived(x):
+    """The share of a first wave in by x months after the onset (as `timeaxis.wave_share`), and its derivative."""
+    u = min(max(x / WAVE_MONTHS, 0.0), 1.0)
+    return u * u * u * (u * (6 * u - 15) + 10), 30 * u * u * (1 - u) * (1 - u) / WAVE_MONTHS
+
+
+@numba.njit(cache=True)
+def _wave(m, onset):
+    """The share of a first wave at `onset` that falls in month m, and its derivative in the onset."""
+    if onset <= NO_ONSET:
+        return 0.0, 0.0
+    (before, d_before), (by_end, d_by_end) = _arrived(m - onset), _arrived(m + 1 - onset)
+    return by_end - before, d_before - d_by_end
 
 
 @numba.njit(cache=True)
@@ -90,15 +108,16 @@ def _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spre
 
 
 @numba.njit(cache=True)
-def latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd, spread_waves,
-                 link_base, link_ratio):
+def latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
+                 spread_waves, link_base, link_ratio):
     """The flows then the links, (quantity, month) (see the module's docstring)."""
     flows, months = step_z.shape
     trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
     out = np.empty((flows + link_base.shape[0], months))
     for f in range(flows):
         for m in range(months):
-            out[f, m] = trend[f, m] * share[f, m] * _active(m, onset[f], end[f])[0]
+            started, _, running, _ = _edges(m, onset[f], end[f])
+            out[f, m] = running * (trend[f, m] * share[f, m] * started + wave[f] * _wave(m, onset[f])[0])
     for j in range(link_base.shape[0]):
         for m in range(months):
             out[flows + j, m] = out[link_base[j], m] * realised[link_ratio[j]]
@@ -106,34 +125,36 @@ def latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, s
 
 
 @numba.njit(cache=True)
-def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows,
+def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows,
                           spread_sd, spread_waves, link_base, link_ratio):
-    """The gradient of sum(cotangent * latent_flows) in the log levels, smoothness, steps, onsets, ends, shares and
-    realised ratios."""
+    """The gradient of sum(cotangent * latent_flows) in the log levels, smoothness, steps, onsets, ends, first waves,
+    shares and realised ratios."""
     flows, months = step_z.shape
     trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
+    out = latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
+                       spread_waves, link_base, link_ratio)
     d_flow = cotangent[:flows].copy()
     d_realised = np.zeros(realised.shape[0])
     for j in range(link_base.shape[0]):
         base, ratio = link_base[j], link_ratio[j]
         for m in range(months):
-            d_realised[ratio] += (
-                cotangent[flows + j, m] * trend[base, m] * share[base, m] * _active(m, onset[base], end[base])[0]
-            )
+            d_realised[ratio] += cotangent[flows + j, m] * out[base, m]
             d_flow[base, m] += cotangent[flows + j, m] * realised[ratio]
     d_log_level, d_smoothness = np.zeros(flows), np.zeros(flows)
-    d_step, d_onset, d_end = np.zeros((flows, months)), np.zeros(flows), np.zeros(flows)
+    d_step, d_onset, d_end, d_wave = np.zeros((flows, months)), np.zeros(flows), np.zeros(flows), np.zeros(flows)
     d_share = np.zeros((flows, months))
     d_walk = np.empty(months)
     for f in range(flows):
         mean = 0.0
         for m in range(months):
-            active, d_active_onset, d_active_end = _active(m, onset[f], end[f])
-            g = d_flow[f, m] * trend[f, m]
-            d_share[f, m] = g * active
-            d_onset[f] += g * share[f, m] * d_active_onset
-            d_end[f] += g * share[f, m] * d_active_end
-            d_walk[m] = g * share[f, m] * active  # d log trend
+            started, d_started, running, d_running = _edges(m, onset[f], end[f])
+            arrived, d_arrived = _wave(m, onset[f])
+            g = d_flow[f, m]
+            d_share[f, m] = g * running * trend[f, m] * started
+            d_onset[f] += g * running * (trend[f, m] * share[f, m] * d_started + wave[f] * d_arrived)
+            d_end[f] += g * d_running * (trend[f, m] * share[f, m] * started + wave[f] * arrived)
+            d_wave[f] += g * running * arrived
+            d_walk[m] = d_share[f, m] * share[f, m]  # d log trend
             d_log_level[f] += d_walk[m]
             mean += d_walk[m]
         mean /= months
@@ -146,7 +167,7 @@ def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, 
     for s in range(spread_rows.shape[0]):
         for m in range(months):
             d_share_z[s, m] = d_share[spread_rows[s], m] * _share(share_z[s, m], spread_sd[s], spread_waves[s])[1]
-    return d_log_level, d_smoothness, d_step, d_onset, d_end, d_share_z, d_realised
+    return d_log_level, d_smoothness, d_step, d_onset, d_end, d_wave, d_share_z, d_realised
 
 
 class LatentFlowsPullback(Op):
@@ -166,7 +187,7 @@ class LatentFlowsPullback(Op):
 
 
 class LatentFlows(Op):
-    """latent_flows(log_level, smoothness, step_z, onset, end, share_z, realised, spread_rows, spread_sd,
+    """latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
     spread_waves, link_base, link_ratio) -> (flows then links, month)."""
 
     __props__ = ()
@@ -178,6 +199,7 @@ class LatentFlows(Op):
         step_z,
         onset,
         end,
+        wave,
         share_z,
         realised,
         spread_rows,
@@ -189,7 +211,7 @@ class LatentFlows(Op):
         """The node applying the operation to these inputs."""
         latent = [
             pt.cast(pt.as_tensor_variable(x), "float64")
-            for x in (log_level, smoothness, step_z, onset, end, share_z, realised)
+            for x in (log_level, smoothness, step_z, onset, end, wave, share_z, realised)
         ]
         shape = [
             pt.as_tensor_variable(x if isinstance(x, Variable) else np.asarray(x, dtype=dtype))
@@ -216,11 +238,10 @@ class LatentFlows(Op):
         return [[True]] * (len(node.inputs) - SHAPE_INPUTS) + [[False]] * SHAPE_INPUTS
 
 
-# PyTensor caches compiled graphs by their operations' keys: the kernels' source (and the edges) versions them.
-_VERSION = int(
-    hashlib.sha256((inspect.getsource(inspect.getmodule(latent_flows)) + repr(EDGE_MONTHS)).encode()).hexdigest()[:12],
-    16,
-)
+# PyTensor caches compiled graphs by their operations' keys: the kernels' source (and the edges and waves) versions
+# them.
+_SOURCE = inspect.getsource(inspect.getmodule(latent_flows)) + repr((EDGE_MONTHS, WAVE_MONTHS))
+_VERSION = int(hashlib.sha256(_SOURCE.encode()).hexdigest()[:12], 16)
 
 
 @register_funcify_default_op_cache_key(LatentFlows)

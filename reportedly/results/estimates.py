@@ -21,11 +21,12 @@ from reportedly.model.intervals import source_estimates
 from reportedly.model.timing import window_shares
 from reportedly.results import store
 from reportedly.results.saved import passed_the_gate
-from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, OutsideAxis, running_share, window_totals
+from reportedly.timeaxis import MonthAxis, OutsideAxis, running_share, wave_share, window_totals
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need (and the trend's last month,
 # which forecasts go on from, see `kept`).
-KEPT = ("flow", "onset", "end", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma", "bias")
+KEPT = ("flow", "onset", "first_wave", "end", "smoothness", "capacity", "fill", "realised", "rating_scale", "sigma",
+        "bias")
 # Libraries whose versions a saved fit records.
 RECORDED_LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray")
 
@@ -113,9 +114,10 @@ class Estimates:
         """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.
 
         The log trend goes on as the model's random walk: each month adds smoothness x N(0, 1) to the last month's;
-        a month's flow is the trend times its share (`SpreadPrior.share` for a flow with a spread), between
-        the flow's onset and its end. Each month's noise is drawn with a seed fixed by the fit and the month, so a
-        query gives the same answer every time and a longer window goes on along the same paths.
+        a month's flow is the trend times its share (`SpreadPrior.share` for a flow with a spread) after the flow's
+        onset, plus what falls in it of a first wave, before the flow's end. Each month's noise is drawn with a seed
+        fixed by the fit and the month, so a query gives the same answer every time and a longer window goes on along
+        the same paths.
         """
         flow = self.posterior["flow"].sel(quantity=quantity).values
         if months == 0:
@@ -138,10 +140,12 @@ class Estimates:
         if spread is not None:
             future = future * spread.share(noise[1])
         month = len(self.axis.months) + np.arange(months)
-        onset, end = self._onset(base), self._end(base)
-        future = future * running_share(
-            month, None if onset is None else onset[..., None], None if end is None else end[..., None]
-        )
+        onset, end = (None if x is None else x[..., None] for x in (self._onset(base), self._end(base)))
+        future = future * running_share(month, onset)
+        if self.spec.flows[base].first_wave is not None:   # a wave at an onset past the axis
+            future = future + self.posterior["first_wave"].sel(wave_quantity=base).values[..., None] * wave_share(
+                month, onset)
+        future = future * running_share(month, None, end)
         if link:
             future = future * self.ratio(link.product[1])[..., None]
         return np.concatenate([flow, future], axis=-1)
@@ -161,7 +165,7 @@ class Estimates:
     def _check_nothing_before_axis(self, quantity: str, start: dt.date) -> None:
         base = self.spec.base_flow(quantity)
         onset = self._onset(base)
-        if onset is None or (onset - EDGE_MONTHS / 2).min() < 0:
+        if onset is None or onset.min() < 0:
             raise ReportedlyError(
                 f"{start} is before the time axis starts ({self.axis.start}) and the {base} flow may have run before "
                 "it; "

@@ -6,8 +6,9 @@ claimed window, and windows of days to weeks.
 Each shape keeps a prior draw's scale and month-to-month noise and redistributes the flow in time: the prior
 draw's flow of each counted quantity is multiplied by the shape, then scaled back to its total over the axis
 (an earlier onset copies the flow's first months before it began). Every truth runs day by day: each month is
-spread over its days as the flow's `timing` says, and the shapes of weeks (`DAY_SHAPES`) then move most of the
-total into pulses of days. Linked quantities follow as flow x realised ratio.
+spread over its days as the flow's `timing` says, and the shapes of weeks (`DAY_SHAPES`), the shapes of deployments,
+then move most of the total of each flow the model file says begins with a wave (`first_wave`) into pulses of days;
+a flow it calls steady keeps its prior draw's days. Linked quantities follow as flow x realised ratio.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
         monthly = shaped_flow(truth["flow"][i], shape, rng, shift)
         days = [monthly[m] * daily_weights(n, spec.flows[name].day_concentration, rng)
                 for m, n in enumerate(lengths)]
-        daily[i] = pulsed_days(np.concatenate(days), shape, rng)
+        daily[i] = pulsed_days(np.concatenate(days), shape if spec.flows[name].first_wave else "as the prior", rng)
     for j, link in enumerate(spec.links.values()):
         base, ratio = link.product
         daily[len(flows) + j] = daily[flows.index(base)] * truth["realised"][ratios.index(ratio)]
