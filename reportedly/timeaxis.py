@@ -136,7 +136,7 @@ and exactly nothing before the onset or after the end's edge."""
 
 WAVE_MONTHS = 1.0
 """A flow's first wave arrives over this many months from its onset, as a smoothstep's rise (its density a bump,
-30 u^2 (1 - u)^2: half of it in the middle week and a half); a month's flow then spreads over its days as its timing
+30 u^2 (1 - u)^2: half of it in the middle ten days); a month's flow then spreads over its days as its timing
 says, so a week can still carry most of the wave."""
 
 

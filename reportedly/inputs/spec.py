@@ -108,8 +108,8 @@ class FlowSpec(Frozen):
     )
     first_wave: LogNormalPrior | None = Field(
         None,
-        description="A flow that begins with a wave: how many months of its level arrive in the month around its "
-        "onset on top of the trend (needs an onset); omit for a flow that starts at its trend.",
+        description="A flow that begins with a wave: how many months of its level arrive over the month from its "
+        "onset, on top of the trend (needs an onset); omit for a flow that starts at its trend.",
     )
     words: tuple[str, ...] = Field(
         (),

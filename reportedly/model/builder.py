@@ -10,7 +10,7 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
                      exp(spread_q * z_qm - spread_q^2 / 2) for a flow that moves in waves)
     onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
     wave_q         = level_q * W_q,  W_q ~ LogNormal(...)                 a first wave at the onset, W_q months of the
-                     level on top of the trend (a flow with `first_wave`; 0 otherwise), spread over a month around it
+                     level on top of the trend (a flow with `first_wave`; 0 otherwise), spread over the month from it
     end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q)   when it stops (a duration)
     after_qm, before_qm = share of month m after onset_q (a smoothstep rising over the two months from it), before
                      end_q (one falling over the two months about it)
