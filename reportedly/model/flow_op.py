@@ -70,9 +70,8 @@ def _arrived(x):
 
 @numba.njit(cache=True)
 def _wave(m, onset):
-    """The share of a first wave at `onset` that falls in month m, and its derivative in the onset."""
-    if onset <= NO_ONSET:
-        return 0.0, 0.0
+    """The share of a first wave at `onset` that falls in month m, and its derivative in the onset (none of it for
+    NO_ONSET, long before the axis)."""
     (before, d_before), (by_end, d_by_end) = _arrived(m - onset), _arrived(m + 1 - onset)
     return by_end - before, d_before - d_by_end
 
@@ -108,11 +107,9 @@ def _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spre
 
 
 @numba.njit(cache=True)
-def latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
-                 spread_waves, link_base, link_ratio):
-    """The flows then the links, (quantity, month) (see the module's docstring)."""
-    flows, months = step_z.shape
-    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
+def _flows(trend, share, onset, end, wave, realised, link_base, link_ratio):
+    """The flows then the links, (quantity, month), from the trend and the months' shares of it."""
+    flows, months = trend.shape
     out = np.empty((flows + link_base.shape[0], months))
     for f in range(flows):
         for m in range(months):
@@ -125,14 +122,21 @@ def latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, reali
 
 
 @numba.njit(cache=True)
+def latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
+                 spread_waves, link_base, link_ratio):
+    """The flows then the links, (quantity, month) (see the module's docstring)."""
+    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
+    return _flows(trend, share, onset, end, wave, realised, link_base, link_ratio)
+
+
+@numba.njit(cache=True)
 def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows,
                           spread_sd, spread_waves, link_base, link_ratio):
     """The gradient of sum(cotangent * latent_flows) in the log levels, smoothness, steps, onsets, ends, first waves,
     shares and realised ratios."""
     flows, months = step_z.shape
     trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
-    out = latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
-                       spread_waves, link_base, link_ratio)
+    out = _flows(trend, share, onset, end, wave, realised, link_base, link_ratio)
     d_flow = cotangent[:flows].copy()
     d_realised = np.zeros(realised.shape[0])
     for j in range(link_base.shape[0]):
