@@ -122,6 +122,25 @@ def test_query_batch(fitted_case, tmp_path, capsys):
     assert set(rows[0]["report"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
 
 
+def test_query_reads_the_draws_without_xarray_and_answers_as_the_dataset_does(fitted_case, tmp_path):
+    """`query` opens the draws as numpy arrays (importing xarray costs more than a question); its answers are those
+    of the same estimates opened as an xarray Dataset: windows, a forecast, a ratio and a new report."""
+    from reportedly.results.estimates import load_estimates
+    from reportedly.results.query import answer, read_batch
+
+    batch = tmp_path / "windows.csv"
+    batch.write_text("quantity,start,end,rating\nshells,2024-01-01,2024-12-31,B\ntroops,2024-11-01,2024-11-07,\n"
+                     "troops,,2026-03-31,D\nrounds_per_container,,,\n", encoding="utf-8")
+    code = ("import sys; from reportedly.cli import main; "
+            f"code = main(['--root', {str(fitted_case)!r}, 'query', 'dprk_russia', '--batch', {str(batch)!r}, "
+            "'--json']); loaded = [m for m in ('pymc', 'xarray', 'pandas') if m in sys.modules]; "
+            "assert not loaded, f'query imported {loaded}'; sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    dataset = load_estimates(fitted_case / "estimates" / "dprk_russia")
+    assert json.loads(done.stdout) == json.loads(json.dumps([answer(dataset, row) for row in read_batch(batch)]))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -62,12 +62,13 @@ def settings_checked(case: Case, force: bool) -> Case:
     return case
 
 
-def saved_estimates(args) -> tuple[Case, Estimates, list[str]]:
-    """The case, its saved estimates, and the warnings a reader must see about them (printed to stderr)."""
+def saved_estimates(args, light: bool = False) -> tuple[Case, Estimates, list[str]]:
+    """The case, its saved estimates (their draws as numpy arrays with `light`, for questions), and the warnings a
+    reader must see about them (printed to stderr)."""
     from reportedly.results.estimates import load_estimates
 
     case = case_of(args)
-    est = load_estimates(store.folder(case))
+    est = load_estimates(store.folder(case), light)
     return case, est, _warned(case, est.attrs, est.converged)
 
 

@@ -39,7 +39,7 @@ def query(args) -> int:
     from reportedly.results.query import answer, read_batch
     from reportedly.results.render import number
 
-    case, est, _ = saved_estimates(args)
+    case, est, _ = saved_estimates(args, light=True)
     if args.horizon:
         est = dataclasses.replace(est, forecast_horizon=args.horizon)
     if args.batch:

@@ -1,4 +1,5 @@
-"""Read saved estimates and answer questions from them: numpy and xarray only, no PyMC, fast.
+"""Read saved estimates and answer questions from them: numpy (and xarray where a command needs its Dataset), no
+PyMC, fast.
 
 Draws keep their (chain, draw) dimensions; quantiles pool them.
 """
@@ -11,17 +12,21 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.inputs.spec import Headline, ModelSpec
 from reportedly.model.intervals import source_estimates
 from reportedly.model.timing import window_shares
 from reportedly.results import store
+from reportedly.results.draws import SavedDraws, read_draws
 from reportedly.results.saved import passed_the_gate
 from reportedly.timeaxis import MonthAxis, OutsideAxis, running_share, wave_share, window_totals
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 # Posterior variables kept in the saved file: what summaries, queries and plots need (and the trend's last month,
 # which forecasts go on from, see `kept`).
@@ -35,7 +40,7 @@ RECORDED_LIBRARIES = ("pymc", "pytensor", "nutpie", "arviz", "numpy", "xarray")
 class Estimates:
     """A saved fit: posterior draws and what they came from."""
 
-    posterior: xr.Dataset      # dims (chain, draw, ...)
+    posterior: xr.Dataset | SavedDraws    # dims (chain, draw, ...)
     attrs: dict
     spec: ModelSpec
     forecast_horizon: dt.date | None = None   # overrides the model file's [time] horizon
@@ -188,6 +193,8 @@ class Estimates:
 
     def headline_draws(self) -> xr.Dataset:
         """Draws (chain, draw) of every headline figure in the model file."""
+        import xarray as xr
+
         return xr.Dataset(
             {
                 h.name: (("chain", "draw"), self.draws_of(h.quantity, h.start, self.headline_end(h)))
@@ -224,19 +231,25 @@ def kept(posterior: xr.Dataset) -> xr.Dataset:
     )
 
 
-def load_estimates(folder: Path) -> Estimates:
-    """Open estimates/<case>/posterior.nc."""
+def load_estimates(folder: Path, light: bool = False) -> Estimates:
+    """Open estimates/<case>/posterior.nc: as an xarray Dataset, or with `light` as numpy arrays (`SavedDraws`:
+    enough to answer questions, and about a second sooner)."""
     path = folder / store.POSTERIOR
     if not path.exists():
         raise ReportedlyError(f"no estimates at {path}; run 'reportedly estimate' first (the committed summary.md and "
                               "figures show the last fit; its posterior, which query, explain, plot and "
                               "report read, is produced by estimate and kept out of git)")
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            posterior = ds.load()
+        if light:
+            posterior, attrs = read_draws(path)
+        else:
+            import xarray as xr
+
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                posterior = ds.load()
+            attrs = dict(posterior.attrs)
     except (OSError, ValueError) as exc:
         raise ReportedlyError(f"cannot read {path}: {exc}") from None
-    attrs = dict(posterior.attrs)
     spec = ModelSpec.model_validate(tomllib.loads(attrs["spec"]))
     return Estimates(posterior=posterior, attrs=attrs, spec=spec)
 
