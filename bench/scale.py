@@ -22,15 +22,20 @@ SOURCES = {"s_a": "A", "s_b1": "B", "s_b2": "B", "s_c": "C", "s_d": "D", "s_f": 
 RULES = ["rounding", "lower", "upper"]
 
 
-def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
-    """Random windows after every flow's onset, random sources and wordings, for every flow and link quantity."""
+def synthetic_design(spec, n_claims: int, rng: np.random.Generator, running: np.ndarray | None = None) -> Design:
+    """Random windows of one to 24 months, sources and wordings, for every flow and link quantity: each window starts
+    in a month where `running` (quantity, month) is true, or after every flow's onset without it."""
     axis = spec.time.axis
     n_months = len(axis.months)
     quantities = spec.quantities
-    after_onsets = axis.position(dt.date(2024, 12, 1))[0]
-    k0 = rng.integers(after_onsets, n_months - 1, n_claims)
+    if running is None:
+        running = np.zeros((len(quantities), n_months), dtype=bool)
+        running[:, axis.position(dt.date(2024, 12, 1))[0]:n_months - 1] = True
+    reported = np.flatnonzero(running.any(axis=1))
+    quantity_index = rng.choice(reported, n_claims)
+    k0 = np.array([rng.choice(np.flatnonzero(running[q])) for q in quantity_index])
     k1 = np.minimum(k0 + rng.integers(1, 25, n_claims), n_months)
-    quantity_index, f0, f1 = rng.integers(0, len(quantities), n_claims), rng.uniform(0, 1, n_claims), np.zeros(n_claims)
+    f0, f1 = rng.uniform(0, 1, n_claims), np.zeros(n_claims)
     concentration = [spec.flows[spec.base_flow(quantities[q])].day_concentration for q in quantity_index]
     start_share, end_share = claim_shares(k0, f0, k1, f1, concentration)
     sources = list(SOURCES)
@@ -47,6 +52,18 @@ def synthetic_design(spec, n_claims: int, rng: np.random.Generator) -> Design:
     )
 
 
+def synthetic_case(spec, n_claims: int, seed: int) -> Design:
+    """Claims simulated from a truth drawn from the model's prior, each about a window that begins while its flow
+    runs (a month carrying at least a hundredth of the flow's largest), as sources report on a flow. A window placed
+    anywhere after the onsets mostly asks about flows the truth has already stopped: claims of about one unit, where
+    the sampler crosses the edge of each flow's end in steps a hundredth of the usual (about 0.0015)."""
+    rng = np.random.default_rng(seed)
+    truth = draw_truth(build_model(spec, synthetic_design(spec, n_claims, rng)), seed)
+    flow = truth["flow"]
+    design = synthetic_design(spec, n_claims, rng, running=flow >= 0.01 * flow.max(axis=1, keepdims=True))
+    return simulate_design(design, truth, seed)
+
+
 def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str = "diag") -> dict:
     spec, _ = load_spec(ROOT / "models" / "dprk_russia.toml")
     spec = spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"adaptation": adaptation})})
@@ -54,9 +71,7 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
     first = end.year * 12 + end.month - n_months  # months since year 0 of the axis' first month, 0-based
     start = dt.date(first // 12, first % 12 + 1, 1)
     spec = spec.model_copy(update={"time": spec.time.model_copy(update={"start": start, "end": end})})
-    design = synthetic_design(spec, n_claims, np.random.default_rng(seed))
-    truth = draw_truth(build_model(spec, design), seed)
-    simulated = simulate_design(design, truth, seed)
+    simulated = synthetic_case(spec, n_claims, seed)
 
     def judged(tree):
         return diagnose(tree["posterior"].to_dataset()[["realised", "sigma"]], tree["sample_stats"].to_dataset())
