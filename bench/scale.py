@@ -1,14 +1,21 @@
-"""Synthetic cases of any size for the scale benchmark: claims simulated from the model's own prior."""
+"""Synthetic cases of any size for the scale benchmark: claims simulated from the model's own prior.
+
+    python bench/scale.py 20 200 2000     the time of one log density and gradient for each number of claims
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import resource
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
+from reportedly.fitting.compile_cache import compile_design
 from reportedly.fitting.gate import diagnose
+from reportedly.fitting.nutpie_adapter import logp_at
 from reportedly.fitting.sampling import sample
 from reportedly.inputs.schema import RATINGS
 from reportedly.inputs.spec import load_spec
@@ -64,13 +71,18 @@ def synthetic_case(spec, n_claims: int, seed: int) -> Design:
     return simulate_design(design, truth, seed)
 
 
-def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str = "diag") -> dict:
+def spec_over(n_months: int, adaptation: str = "diag"):
+    """The shipped model file on an axis of `n_months` months ending in December 2025."""
     spec, _ = load_spec(ROOT / "models" / "dprk_russia.toml")
     spec = spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"adaptation": adaptation})})
     end = dt.date(2025, 12, 1)
     first = end.year * 12 + end.month - n_months  # months since year 0 of the axis' first month, 0-based
     start = dt.date(first // 12, first % 12 + 1, 1)
-    spec = spec.model_copy(update={"time": spec.time.model_copy(update={"start": start, "end": end})})
+    return spec.model_copy(update={"time": spec.time.model_copy(update={"start": start, "end": end})})
+
+
+def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str = "diag") -> dict:
+    spec = spec_over(n_months, adaptation)
     simulated = synthetic_case(spec, n_claims, seed)
 
     def judged(tree):
@@ -85,3 +97,21 @@ def fit_synthetic(n_claims: int, n_months: int, seed: int = 1, adaptation: str =
             "steps_per_draw": float(tree["sample_stats"]["n_steps"].mean()),
             "min_ess_bulk": min(d.min_ess_bulk.values()),
             "passed": d.passed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def gradient_microseconds(n_claims: int, n_months: int = 120, calls: int = 300) -> float:
+    """Microseconds of one log density and gradient of the compiled model of a synthetic case (compiled or loaded
+    first), at a fixed point near the initial one."""
+    spec = spec_over(n_months)
+    compiled = compile_design(spec, synthetic_case(spec, n_claims, seed=1))
+    point = np.random.default_rng(0).normal(0, 0.5, compiled.n_dim)
+    logp_at(compiled, point)
+    start = time.perf_counter()
+    for _ in range(calls):
+        logp_at(compiled, point)
+    return 1e6 * (time.perf_counter() - start) / calls
+
+
+if __name__ == "__main__":
+    for n in map(int, sys.argv[1:]):
+        print(f"{n:,} claims x 120 months: {gradient_microseconds(n):.0f} µs a log density and gradient", flush=True)
