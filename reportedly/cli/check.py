@@ -13,8 +13,8 @@ def add_parsers(commands) -> None:
     p = commands.add_parser("check", help="validate: calibration, leave-one-out, sensitivity; writes validation.md")
     p.add_argument("case", nargs="?")
     p.add_argument("--sims", type=int, default=200, help="simulations for calibration (default 200)")
-    p.add_argument("--draws", type=int, default=500, help="draws per chain in each refit (default 500)")
-    p.add_argument("--tune", type=int, default=500, help="tuning steps per chain in each refit (default 500)")
+    p.add_argument("--draws", type=int, default=250, help="draws per chain in each refit (default %(default)s)")
+    p.add_argument("--tune", type=int, default=300, help="tuning steps per chain in each refit (default %(default)s)")
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--stress-sims", type=int, help="simulations per shape of calibration under misspecification "

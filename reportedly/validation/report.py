@@ -17,8 +17,8 @@ class CheckSettings:
     """What `reportedly check` runs with: simulations, the refits' sampler settings, and where."""
 
     sims: int = 200
-    draws: int = 500
-    tune: int = 500
+    draws: int = 250
+    tune: int = 300
     chains: int = 4
     seed: int = 1
     stress_sims: int | None = None   # per shape; by default a tenth of `sims`
