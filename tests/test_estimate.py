@@ -31,13 +31,19 @@ def test_estimate_writes_self_describing_files(fitted_case):
     assert estimates_entries(fitted_case) == ["dprk_russia"], "no staging folders left behind"
 
 
-def test_summary_reads_saved_estimates_without_pymc_xarray_or_pandas(fitted_case):
+def run_without_heavy_imports(*args: str) -> subprocess.CompletedProcess:
+    """`reportedly ARGS` in a fresh process that fails if it imported PyMC, xarray or pandas."""
     code = ("import sys; from reportedly.cli import main; "
-            f"code = main(['--root', {str(fitted_case)!r}, 'summary']); "
+            f"code = main({list(args)!r}); "
             "loaded = [m for m in ('pymc', 'xarray', 'pandas') if m in sys.modules]; "
-            "assert not loaded, f'summary imported {loaded}'; sys.exit(code)")
+            "assert not loaded, f'imported {loaded}'; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_summary_reads_saved_estimates_without_pymc_xarray_or_pandas(fitted_case):
+    done = run_without_heavy_imports("--root", str(fitted_case), "summary")
     for label in ("Artillery rounds sent in 2024", "Rounds per container (realised)", "Workers sent in 2024", "msmt"):
         assert label in done.stdout
     assert "diagnostics: converged" in done.stdout
@@ -131,12 +137,7 @@ def test_query_reads_the_draws_without_xarray_and_answers_as_the_dataset_does(fi
     batch = tmp_path / "windows.csv"
     batch.write_text("quantity,start,end,rating\nshells,2024-01-01,2024-12-31,B\ntroops,2024-11-01,2024-11-07,\n"
                      "troops,,2026-03-31,D\nrounds_per_container,,,\n", encoding="utf-8")
-    code = ("import sys; from reportedly.cli import main; "
-            f"code = main(['--root', {str(fitted_case)!r}, 'query', 'dprk_russia', '--batch', {str(batch)!r}, "
-            "'--json']); loaded = [m for m in ('pymc', 'xarray', 'pandas') if m in sys.modules]; "
-            "assert not loaded, f'query imported {loaded}'; sys.exit(code)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    done = run_without_heavy_imports("--root", str(fitted_case), "query", "dprk_russia", "--batch", str(batch), "--json")
     dataset = load_estimates(fitted_case / "estimates" / "dprk_russia")
     assert json.loads(done.stdout) == json.loads(json.dumps([answer(dataset, row) for row in read_batch(batch)]))
 
