@@ -6,17 +6,21 @@ import sys
 
 from reportedly.cli.common import add_run_flags, case_of, settings_checked
 from reportedly.errors import ReportedlyError
+from reportedly.validation.settings import CheckSettings
 
 
 def add_parsers(commands) -> None:
     """The command's arguments."""
     p = commands.add_parser("check", help="validate: calibration, leave-one-out, sensitivity; writes validation.md")
     p.add_argument("case", nargs="?")
-    p.add_argument("--sims", type=int, default=200, help="simulations for calibration (default 200)")
-    p.add_argument("--draws", type=int, default=250, help="draws per chain in each refit (default %(default)s)")
-    p.add_argument("--tune", type=int, default=300, help="tuning steps per chain in each refit (default %(default)s)")
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sims", type=int, default=CheckSettings.sims,
+                   help="simulations for calibration (default %(default)s)")
+    p.add_argument("--draws", type=int, default=CheckSettings.draws,
+                   help="draws per chain in each refit (default %(default)s)")
+    p.add_argument("--tune", type=int, default=CheckSettings.tune,
+                   help="tuning steps per chain in each refit (default %(default)s)")
+    p.add_argument("--chains", type=int, default=CheckSettings.chains)
+    p.add_argument("--seed", type=int, default=CheckSettings.seed)
     p.add_argument("--stress-sims", type=int, help="simulations per shape of calibration under misspecification "
                    "(default: a tenth of --sims)")
     p.add_argument("--workers", type=int, help="local Dask worker processes for the refits (default: one per two "
@@ -36,7 +40,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 def check(args) -> int:
     """Run every validation, write it, and print its headline figures; exit 1 when calibration is off."""
-    from reportedly.validation.report import CheckSettings, too_few_simulations
+    from reportedly.validation.report import too_few_simulations
     from reportedly.validation.sweep import default_workers
     from reportedly.workflows.check import check_case
 

@@ -16,9 +16,10 @@ from reportedly.validation.calibration import prior_headlines, run_sbc, sbc_cove
 from reportedly.validation.figures import validation_figures
 from reportedly.validation.leave_one_out import leave_one_out
 from reportedly.validation.refit import Progress, make_refitter, no_progress
-from reportedly.validation.report import CheckResults, CheckSettings, render_validation
+from reportedly.validation.report import CheckResults, render_validation
 from reportedly.validation.rolling import rolling_origin
 from reportedly.validation.sensitivity import power_scaling, sensitivity
+from reportedly.validation.settings import CheckSettings
 from reportedly.validation.stress import run_stress, stress_coverage
 from reportedly.validation.sweep import cluster
 
