@@ -115,6 +115,22 @@ def test_query_half_a_year_is_less_than_the_whole(fitted_case, capsys):
     assert medians[0] < medians[1]
 
 
+def test_query_a_flows_first_days(fitted_case, capsys):
+    """The first weeks after a flow began, wherever each draw puts its start: more the longer, no more than all of it,
+    and a linked quantity's first days are its base flow's times the ratio's."""
+    medians = {}
+    for quantity, days in (("troops", 7), ("troops", 28), ("containers", 30), ("shells", 30)):
+        assert main(["--root", str(fitted_case), "query", "dprk_russia", quantity, "--first-days", str(days),
+                     "--json"]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert answer["first_days"] == days and answer["start"] is None
+        medians[quantity, days] = answer["total"]["0.5"]
+    assert medians["troops", 7] < medians["troops", 28]
+    main(["--root", str(fitted_case), "query", "dprk_russia", "troops", "--json"])
+    assert medians["troops", 28] <= json.loads(capsys.readouterr().out)["total"]["0.5"]
+    assert 100 < medians["shells", 30] / medians["containers", 30] < 2000
+
+
 def test_query_batch(fitted_case, tmp_path, capsys):
     batch = tmp_path / "windows.csv"
     batch.write_text(
@@ -150,6 +166,8 @@ def test_query_reads_the_draws_without_xarray_and_answers_as_the_dataset_does(fi
             ["query", "dprk_russia", "shells", "--from", "2025-01-01", "--to", "2024-01-01"],
             "ends (2024-01-01) before it starts",
         ),
+        (["query", "dprk_russia", "troops", "--first-days", "7", "--to", "2025-01-01"], "leave out --from and --to"),
+        (["query", "dprk_russia", "rounds_per_container", "--first-days", "7"], "has no monthly flow"),
     ],
 )
 def test_query_bad_input(fitted_case, capsys, args, message):

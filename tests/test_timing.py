@@ -10,13 +10,21 @@ from scipy import stats
 from reportedly.inputs.case import load_case
 from reportedly.model.design import build_design
 from reportedly.model.simulate import claim_truths
-from reportedly.model.timing import LONG_MONTHS, NODES, claim_shares, daily_weights, share_quantiles, window_shares
+from reportedly.model.timing import (
+    LONG_MONTHS,
+    NODES,
+    STARTED,
+    claim_shares,
+    daily_weights,
+    days_reaching,
+    first_days,
+    share_quantiles,
+    window_shares,
+)
 from reportedly.timeaxis import MonthAxis, window_totals
 from reportedly.validation.stress import (
     DAY_SHAPES,
-    STARTED,
     daily_headlines,
-    days_reaching,
     pulsed_days,
     short_windows,
     stressedtruth_of,
@@ -107,7 +115,9 @@ def test_a_simulated_truth_runs_day_by_day_and_its_claims_and_headlines_sum_its_
             assert (early >= 0.6) == (shape == "first weeks" and spec.flows[name].first_wave is not None), (shape, name)
         headlines = daily_headlines(spec, stressed, case.latest_report)
         assert set(headlines) == {h.name for h in spec.headlines}
-        assert all(start >= axis.start and end >= start for _, start, end in short_windows(spec, stressed, rng))
+        windows = short_windows(spec, stressed, rng)
+        assert all(start >= axis.start and end >= start for _, start, end, _ in windows)
+        assert {from_start for *_, from_start in windows} == {True, False}
 
 
 def test_pulses_move_most_of_a_flow_into_weeks_and_keep_its_total():
@@ -145,6 +155,17 @@ def test_a_query_of_a_week_carries_the_months_timing_and_repeats():
     k0, f0, k1, f1 = axis.window(dt.date(2024, 11, 1), dt.date(2024, 11, 7))
     assert window_totals(flow[..., 0, :], k0, f0, k1, f1).mean() == pytest.approx(700.0)
 
+    # the first days of a flow: from where it starts in each draw (here in the axis's first month), as lumpy as its
+    # timing (a flow starts on a lump, so its first week carries more than a week's even share), the same each time,
+    # and evenly spread without timing
+    first_week = est.first_days_total(lumpy, 7)
+    assert first_week.shape == (2, 500) and np.array_equal(first_week, est.first_days_total(lumpy, 7))
+    assert np.quantile(first_week, 0.95) > 3 * np.quantile(first_week, 0.05) and first_week.mean() > 700
+    assert np.all(first_week <= est.first_days_total(lumpy, 28) + 1e-9)
+    starts = axis.start + dt.timedelta(days=int(np.ceil(STARTED * 3000 * len(axis.labels) / (3000 / 31))) - 1)
+    even = window_totals(flow[..., 0, :], *axis.window(starts, starts + dt.timedelta(days=30)))
+    assert np.allclose(est.first_days_total(lumpy, 31, timing=False), even)
+
 
 def test_the_saved_fits_claim_likelihood_integrates_the_same_nodes_as_the_model():
     """`influence.claim_log_likelihood` (numpy, from saved draws) equals the model's kernel where windows cut months."""
@@ -177,3 +198,25 @@ def test_the_saved_fits_claim_likelihood_integrates_the_same_nodes_as_the_model(
     for d in range(3):
         running, _ = claims_logp(flow[0, d], ends, capacity[0, d], bias[0, d], sigma[0, d], *data)
         np.testing.assert_allclose(numpy_values[d], running, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("concentration", [1.0, 4.0, None])
+def test_a_flows_first_days_are_counted_from_where_each_path_starts(concentration):
+    """`first_days` spreads each month over its days as a simulated truth does (`daily_weights`) and counts from the
+    day STARTED of the total is in: its draws match truths drawn day by day, whichever month the start falls in."""
+    month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    monthly = np.array([0.0, 0.0, 5.0, 100.0, 300.0, 200.0, 100.0, 100.0, 100.0, 50.0, 50.0, 50.0])
+    rng = np.random.default_rng(0)
+    for days in (7, 28):
+        drawn = first_days(np.tile(monthly, (4000, 1)), month_days, days, concentration, np.random.default_rng(1))
+        truths = []
+        for _ in range(4000):
+            daily = np.concatenate([m * daily_weights(n, concentration, rng) for m, n in zip(monthly, month_days)])
+            start = days_reaching(daily, STARTED)
+            truths.append(daily[start:start + days].sum())
+        np.testing.assert_allclose(np.quantile(drawn, [0.05, 0.5, 0.95]), np.quantile(truths, [0.05, 0.5, 0.95]),
+                                   rtol=0.05, atol=1.0)
+    assert first_days(np.zeros((3, 12)), month_days, 7, concentration, rng).tolist() == [0.0, 0.0, 0.0]
+    late = np.zeros(12)
+    late[-1] = 310.0   # starts in the last month: nothing is counted past it
+    assert first_days(late[None], month_days, 28, None, rng)[0] <= 310.0 + 1e-9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -20,12 +21,21 @@ def add_parsers(commands) -> None:
     p.add_argument("quantity", nargs="?")
     p.add_argument("--from", dest="start", type=date, help="first day (default: since the flow began)")
     p.add_argument("--to", dest="end", type=date, help="last day (default: the latest report)")
+    p.add_argument("--first-days", type=days, metavar="N",
+                   help="the total in the first N days after the flow began, wherever each draw puts its start")
     p.add_argument("--rating", choices=RATINGS, help="also predict what a source with this rating would print")
     p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating: one answer per row")
     p.add_argument("--horizon", type=date, help="forecast up to this day (default: the model file's [time] horizon)")
     add_as_of(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(command=query)
+
+
+def days(text: str) -> int:
+    """A number of days, 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, 1 or more; got {text!r}")
+    return int(text)
 
 
 def _interval(quantiles: dict, level: float) -> str:
@@ -45,7 +55,10 @@ def query(args) -> int:
     if args.batch:
         rows = read_batch(args.batch)
     elif args.quantity:
-        rows = [{"quantity": args.quantity, "start": args.start, "end": args.end, "rating": args.rating}]
+        if args.first_days and (args.start or args.end):
+            raise ReportedlyError("--first-days counts from where the flow began: leave out --from and --to")
+        rows = [{"quantity": args.quantity, "start": args.start, "end": args.end, "rating": args.rating,
+                 "first_days": args.first_days}]
     else:
         raise ReportedlyError("query needs a QUANTITY or --batch FILE.csv")
     answers = [answer(est, row) for row in rows]
@@ -58,7 +71,8 @@ def query(args) -> int:
         if "error" in a:
             print(f"line {a['line']}: {a['error']}")
             continue
-        window = f"{a['start'] or 'onset'} to {a['end']}" if a["end"] else "(ratio)"
+        window = (f"first {a['first_days']} days after it began" if a.get("first_days")
+                  else f"{a['start'] or 'onset'} to {a['end']}" if a["end"] else "(ratio)")
         total = a["total"]
         print(f"{a['quantity']} {window}: median {number(total['0.5'])}, "
               + ", ".join(_interval(total, level) for level in LEVELS))

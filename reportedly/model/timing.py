@@ -11,7 +11,9 @@ before it plus a share of the month it falls in (`timeaxis.window_totals`). That
 - the likelihood of a claim integrates over it at NODES points (`claim_shares`: each end's Beta quantiles, the two
   ends of a window paired on a rank-1 lattice so that NODES points, not NODES squared, cover both);
 - queries, forecasts and headlines draw it, once per posterior draw (`window_shares`);
-- simulated truths spread each month over its days (`daily_weights`).
+- simulated truths spread each month over its days (`daily_weights`);
+- the first days of a flow (`first_days`), a window that begins where each draw's flow begins, not on a date: the
+  days after a deployment starts are the days a report about them means, wherever a draw puts them.
 A window inside one month takes the share of its own stretch (Beta of its length), not two ends' difference.
 """
 
@@ -24,6 +26,8 @@ NODES = 8
 # A window longer than this many months takes the months it cuts at their mean share: one month's timing moves its
 # total by a few percent, well inside what a source's error allows, and integrating it costs eight times as much.
 LONG_MONTHS = 3
+# A flow starts on the day by which this share of its total over the axis is in (a stray early day does not start it).
+STARTED = 0.02
 LATTICE = 3    # the end's node paired with the start's node j is (LATTICE j) mod NODES
 _PROBABILITIES = (np.arange(NODES) + 0.5) / NODES
 
@@ -76,3 +80,42 @@ def daily_weights(days: int, concentration: float | None, rng: np.random.Generat
     if weights.sum() == 0:    # every day underflowed: the month fell on one day
         weights[rng.integers(days)] = 1.0
     return weights / weights.sum()
+
+
+def days_reaching(daily: np.ndarray, shares):
+    """The first day by which each of `shares` of a day-by-day flow's total is in."""
+    running = np.cumsum(daily)
+    return np.searchsorted(running, np.asarray(shares) * running[-1])
+
+
+def first_days(monthly: np.ndarray, month_days: np.ndarray, days: int, concentration: float | None,
+               rng: np.random.Generator) -> np.ndarray:
+    """The total of each path (..., month) in the `days` days from the day it starts (STARTED of its total in),
+    every month spread over its `month_days` days as the flow's timing says (drawn with `rng`); nothing past the
+    last month. A path with nothing in it gives 0."""
+    paths, months = monthly.shape[:-1], monthly.shape[-1]
+    monthly = monthly.reshape(-1, months)
+    rows = np.arange(monthly.shape[0])
+    running = np.cumsum(monthly, axis=-1)
+    target = STARTED * running[:, -1]
+    first = np.argmax(running >= target[:, None], axis=-1)          # the month each path starts in
+    span = first[:, None] + np.arange(days // 28 + 2)                # enough months to hold the window
+    inside = span < months
+    span = np.minimum(span, months - 1)
+    lengths = np.where(inside, np.asarray(month_days)[span], 0)     # (path, month of the span)
+    on = np.arange(31) < lengths[..., None]                          # (path, month, day): the month's real days
+    if concentration is None:
+        weights = on / np.maximum(lengths, 1)[..., None]
+    else:
+        shape = np.where(on, concentration / np.maximum(lengths, 1)[..., None], 1.0)
+        # month by month, so that a longer window sees the same days where it overlaps a shorter one
+        weights = np.stack([rng.gamma(shape[:, j]) for j in range(shape.shape[1])], axis=1) * on
+        total = weights.sum(axis=-1, keepdims=True)
+        weights = np.divide(weights, total, out=on / np.maximum(lengths, 1)[..., None], where=total > 0)
+    daily = (monthly[rows[:, None], span] * inside)[..., None] * weights
+    daily, on = daily.reshape(len(rows), -1), on.reshape(len(rows), -1)
+    before = np.where(first > 0, running[rows, first - 1], 0.0)
+    start = np.argmax((before[:, None] + np.cumsum(daily, axis=-1) >= target[:, None]) & on, axis=-1)
+    day = np.cumsum(on, axis=-1) - 1                                  # each real day's number in the span
+    in_window = on & (day >= day[rows, start][:, None]) & (day < day[rows, start][:, None] + days)
+    return (daily * in_window).sum(axis=-1).reshape(paths)

@@ -19,7 +19,7 @@ import numpy as np
 from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.inputs.spec import Headline, ModelSpec
 from reportedly.model.intervals import source_estimates
-from reportedly.model.timing import window_shares
+from reportedly.model.timing import first_days, window_shares
 from reportedly.results import store
 from reportedly.results.draws import SavedDraws, read_draws
 from reportedly.results.saved import passed_the_gate
@@ -79,12 +79,7 @@ class Estimates:
         Past the time axis the flow goes on under the model's own dynamics (see `forecast_flow`), up to the
         horizon. A window that begins before the axis is answered when every draw puts the flow's onset inside it.
         """
-        quantities = list(self.posterior["quantity"].values)
-        if quantity not in quantities:
-            raise ReportedlyError(
-                f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
-                f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})"
-            )
+        self._check_flow(quantity)
         if start is not None and end < start:
             raise ReportedlyError(f"the window ends ({end}) before it starts ({start}); swap --from and --to")
         if end > self.horizon:
@@ -104,6 +99,14 @@ class Estimates:
         before, upto = self._month_shares(quantity, k0, f0, k1, f1)
         return window_totals(flow, k0, before, k1, upto)
 
+    def _check_flow(self, quantity: str) -> None:
+        quantities = list(self.posterior["quantity"].values)
+        if quantity not in quantities:
+            raise ReportedlyError(
+                f"'{quantity}' has no monthly flow{did_you_mean(quantity, quantities)}; choose one of "
+                f"{', '.join(quantities)} (or a ratio: {', '.join(self.spec.ratios) or 'none'})"
+            )
+
     def _month_shares(self, quantity: str, k0: int, f0: float, k1: int, f1: float) -> tuple[np.ndarray, np.ndarray]:
         """Draws of the share of the start month before a window and of the end month up to its end (`timing`),
         seeded by the fit, the flow and the month: a question gets the same answer every time, and the windows
@@ -114,6 +117,17 @@ class Estimates:
         # Four numbers to a seed: a stream of its own, apart from the forecasts' month noise.
         start, end = (np.random.default_rng([*seed, k, 1]).uniform(size=shape) for k in (k0, k1))
         return window_shares(k0, f0, k1, f1, self.spec.flows[base].day_concentration, start, end)
+
+    def first_days_total(self, quantity: str, days: int, timing: bool = True) -> np.ndarray:
+        """Posterior draws of the total of `quantity` in the `days` days from the day its flow starts in each draw
+        (`timing.first_days`), inside the time axis; `timing` False spreads each month evenly over its days."""
+        self._check_flow(quantity)
+        base = self.spec.base_flow(quantity)
+        # A stream of its own, apart from the windows' and the forecasts'; a link draws its base flow's days.
+        rng = np.random.default_rng([int(self.attrs.get("random_seed", 0)), list(self.spec.flows).index(base), 0, 2])
+        concentration = self.spec.flows[base].day_concentration if timing else None
+        flow = self.posterior["flow"].sel(quantity=quantity).values
+        return first_days(flow, np.diff(self.axis.day_offsets), days, concentration, rng)
 
     def forecast_flow(self, quantity: str, months: int) -> np.ndarray:
         """Draws (chain, draw, month) of the monthly flow over the axis and `months` more.

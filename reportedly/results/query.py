@@ -20,6 +20,8 @@ def answer(est: Estimates, row: dict) -> dict:
     answer = {key: row[key] for key in ("line",) if key in row}
     if "error" in row:
         return answer | {"error": row["error"]}
+    if row.get("first_days"):
+        return _first_days(est, row, answer)
     is_ratio = row["quantity"] in est.spec.ratios
     answer |= {"quantity": row["quantity"], "start": row["start"].isoformat() if row["start"] else None,
                "end": None if is_ratio else (row["end"] or est.latest_report).isoformat(), "rating": row["rating"]}
@@ -27,10 +29,26 @@ def answer(est: Estimates, row: dict) -> dict:
         total = est.draws_of(row["quantity"], row["start"], row["end"])
     except ReportedlyError as exc:
         return answer | {"error": str(exc)}
-    report = est.report_draws(total, rating=row["rating"]) if row["rating"] else None
     forecast_from = None if is_ratio else est.forecast_from(row["end"] or est.latest_report)
-    return answer | {"total": quantile_keys(total), "report": quantile_keys(report) if report is not None else None,
-                     "forecast_from": forecast_from.isoformat() if forecast_from else None}
+    return answer | _totals(est, total, row["rating"]) | {
+        "forecast_from": forecast_from.isoformat() if forecast_from else None}
+
+
+def _first_days(est: Estimates, row: dict, answer: dict) -> dict:
+    """The total in a flow's first days, wherever each draw puts its start (inside the time axis)."""
+    answer |= {"quantity": row["quantity"], "first_days": row["first_days"], "start": None, "end": None,
+               "rating": row["rating"], "forecast_from": None}
+    try:
+        total = est.first_days_total(row["quantity"], row["first_days"])
+    except ReportedlyError as exc:
+        return answer | {"error": str(exc)}
+    return answer | _totals(est, total, row["rating"])
+
+
+def _totals(est: Estimates, total, rating: str | None) -> dict:
+    """A total's quantiles, and those of what a new report of this rating would print."""
+    report = est.report_draws(total, rating=rating) if rating else None
+    return {"total": quantile_keys(total), "report": quantile_keys(report) if report is not None else None}
 
 
 def read_batch(path: Path) -> list[dict]:

@@ -8,9 +8,11 @@ import pandas as pd
 
 from reportedly.inputs.case import Case
 from reportedly.levels import LEVELS, percent
+from reportedly.model.timing import STARTED
 from reportedly.results.render import interval_text, number
 from reportedly.validation.rolling import RollingOrigin
 from reportedly.validation.settings import CheckSettings
+from reportedly.validation.stress import KINDS, SHORT_KINDS
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,6 @@ STRESS_GOAL = 0.85
 
 def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
     """Coverage of the 90% intervals when the truth is not drawn from the prior."""
-    kinds = ["headline", "month", "month inside a claimed window", "days to weeks"]
     out = [
         "",
         "## Calibration under misspecification",
@@ -62,16 +63,19 @@ def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
         "(q95 − q05) / q50 (a month's interval can reach zero). Months are every month a quantity flows in "
         "truth or in the fit (half a unit or more, at the fit's 95th percentile); months inside a claimed window are "
         "whole months "
-        "inside a claim's window of several months, which no claim pins down alone; days to weeks are windows of 7, "
-        "14 and 28 days from the day each flow starts (2% of its total in) and of 7 and 14 days from a random day "
-        f"while it runs, asked of the fit as a query would. Goal: {STRESS_GOAL:.0%} or more.",
+        "inside a claim's window of several months, which no claim pins down alone; first days are the 7, 14 and 28 "
+        f"days from the day each flow starts ({STARTED:.0%} of its total in), asked of the fit as the first days of "
+        "its own flow in each draw, wherever the draw puts them (`query --first-days`); first days, by date, the same "
+        "windows asked as the truth's dates (`query --from --to`), which only claims that date the start could pin "
+        "down; days to weeks are windows of 7 and 14 days from a random day while the flow runs, asked by date. "
+        f"Goal: {STRESS_GOAL:.0%} or more.",
         "",
-        "| shape | " + " | ".join(kinds) + " | divergent refits |",
-        "|---|" + "---:|" * (len(kinds) + 1),
+        "| shape | " + " | ".join(KINDS) + " | divergent refits |",
+        "|---|" + "---:|" * (len(KINDS) + 1),
     ]
     for shape, group in stress.groupby("shape", sort=False):
         cells = []
-        for kind in kinds:
+        for kind in KINDS:
             row = group[group["kind"] == kind]
             if row.empty:
                 cells.append("–")
@@ -81,22 +85,25 @@ def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
             flag = "" if r["coverage_90"] >= STRESS_GOAL else " ✗"
             cells.append(f"{r['coverage_90']:.2f}{se} [{r['median_width']:.1f}]{flag}")
         out.append(f"| {shape} | " + " | ".join(cells) + f" | {int(group['divergent_refits'].max())} |")
-    short = stress[stress["kind"] == "days to weeks"]
+    short = stress[stress["kind"].isin(SHORT_KINDS)]
     if short.empty:
         return out
     out += [
         "",
         "Point answers for windows of days to weeks: the median absolute log error, |log((answer + 1) / (truth + 1))|, "
-        "of the posterior median, which draws each cut month's share of its flow as the flow's timing says, and of a "
-        "constant-rate reading of the same fit (the posterior median with each month spread evenly over its days). "
-        "Where a month's flow falls in lumps, the median of a week's share of it is below a quarter of the month "
-        "(its mean): the median answer moves down from the constant-rate reading, and the interval widens to cover "
-        "a week that carried most of its month.",
+        "of the posterior median, which draws each month's days as the flow's timing says, and of a constant-rate "
+        "reading of the same fit (the posterior median with each month spread evenly over its days). Where a month's "
+        "flow falls in lumps, the median of a week's share of it is below a quarter of the month (its mean): the "
+        "median answer moves down from the constant-rate reading, and the interval widens to cover a week that "
+        "carried most of its month.",
         "",
-        "| shape | posterior median | constant-rate reading |",
-        "|---|---:|---:|",
+        "| shape | " + " | ".join(f"{kind}: median | constant rate" for kind in SHORT_KINDS) + " |",
+        "|---|" + "---:|---:|" * len(SHORT_KINDS),
     ]
-    out += [f"| {r['shape']} | {r['median_log_error']:.2f} | {r['even_log_error']:.2f} |" for _, r in short.iterrows()]
+    for shape, group in short.groupby("shape", sort=False):
+        cells = [" | ".join(f"{r['median_log_error']:.2f} | {r['even_log_error']:.2f}"
+                            for _, r in group[group["kind"] == kind].iterrows()) or "– | –" for kind in SHORT_KINDS]
+        out.append(f"| {shape} | " + " | ".join(cells) + " |")
     return out
 
 

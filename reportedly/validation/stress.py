@@ -1,7 +1,7 @@
 """Calibration under misspecification: truths the model's prior does not draw (flows that burst, step up, stop, ramp,
 pause, start earlier or later than the onset prior says, bring most of their total in the first weeks, or come in
 two waves months apart), claims simulated from them, refits, and coverage of headlines, months, months inside a
-claimed window, and windows of days to weeks.
+claimed window, a flow's first days and windows of days to weeks.
 
 Each shape keeps a prior draw's scale and month-to-month noise and redistributes the flow in time: the prior
 draw's flow of each counted quantity is multiplied by the shape, then scaled back to its total over the axis
@@ -21,7 +21,7 @@ import pandas as pd
 from reportedly.inputs.spec import ModelSpec
 from reportedly.levels import WIDEST, bounds
 from reportedly.model.simulate import daily_total, simulate_design
-from reportedly.model.timing import daily_weights
+from reportedly.model.timing import STARTED, daily_weights, days_reaching
 from reportedly.timeaxis import DAYS_PER_MONTH, window_totals
 from reportedly.validation.calibration import prior_draws, truth_of
 from reportedly.validation.refit import Progress, Refitter, no_progress
@@ -29,10 +29,14 @@ from reportedly.validation.sweep import run_tasks
 
 DAY_SHAPES = ("first weeks", "two waves")
 SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier onset", "later onset", *DAY_SHAPES)
-# Windows of days to weeks scored in each truth: from the day a flow starts, and at random while it runs. A flow
-# starts on the day STARTED of its total is in (the day the day shapes' first pulse begins).
-STARTED = 0.02
+# Windows of days to weeks scored in each truth: from the day a flow starts (`timing.STARTED`, the day the day shapes'
+# first pulse begins), asked of the fit as the first days of its own flow in each draw and as the truth's dates, and
+# from random days while it runs.
 FROM_START_DAYS = (7, 14, 28)
+FIRST_DAYS, FIRST_DAYS_BY_DATE, DAYS_TO_WEEKS = "first days", "first days, by date", "days to weeks"
+SHORT_KINDS = (FIRST_DAYS, FIRST_DAYS_BY_DATE, DAYS_TO_WEEKS)
+# What each simulation scores, in the report's order.
+KINDS = ("headline", "month", "month inside a claimed window", *SHORT_KINDS)
 RANDOM_WINDOW_DAYS = (7, 14)
 
 
@@ -68,12 +72,6 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
         raise ValueError(f"unknown shape {shape!r}")
     redrawn = flow * weight
     return redrawn * flow.sum() / redrawn.sum() if redrawn.sum() > 0 else flow
-
-
-def days_reaching(daily: np.ndarray, shares):
-    """The first day by which each of `shares` of a day-by-day flow's total is in."""
-    running = np.cumsum(daily)
-    return np.searchsorted(running, np.asarray(shares) * running[-1])
 
 
 def pulsed_days(daily: np.ndarray, shape: str, rng: np.random.Generator) -> np.ndarray:
@@ -155,20 +153,20 @@ def run_stress(refitter: Refitter, sims_per_shape: int, seed: int, progress: Pro
     return pd.DataFrame([row for sim in rows for row in sim])
 
 
-def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date]]:
-    """Windows of days to weeks to score in a day-by-day truth, for each counted quantity that runs: from the day it
-    starts (STARTED of its total in), FROM_START_DAYS long, and RANDOM_WINDOW_DAYS long at a random day while it runs
-    (until all but STARTED of its total is in)."""
+def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date, bool]]:
+    """Windows of days to weeks to score in a day-by-day truth, for each counted quantity that runs, and whether each
+    is a flow's first days: from the day it starts (`timing.STARTED` of its total in), FROM_START_DAYS long, and
+    RANDOM_WINDOW_DAYS long at a random day while it runs (until all but STARTED of its total is in)."""
     start, windows = spec.time.axis.start, []
     for row, quantity in enumerate(spec.flows):
         daily = truth["daily"][row]
         if daily.sum() <= 0:
             continue
         first, last = days_reaching(daily, [STARTED, 1 - STARTED])
-        spans = [(first, days) for days in FROM_START_DAYS]
-        spans += [(int(rng.integers(first, max(last - days, first) + 1)), days) for days in RANDOM_WINDOW_DAYS]
-        windows += [(quantity, start + dt.timedelta(days=int(day)), start + dt.timedelta(days=int(day) + days - 1))
-                    for day, days in spans if day + days <= daily.size]
+        spans = [(first, days, True) for days in FROM_START_DAYS]
+        spans += [(int(rng.integers(first, max(last - days, first) + 1)), days, False) for days in RANDOM_WINDOW_DAYS]
+        windows += [(quantity, start + dt.timedelta(days=int(day)), start + dt.timedelta(days=int(day) + days - 1),
+                     from_start) for day, days, from_start in spans if day + days <= daily.size]
     return windows
 
 
@@ -198,14 +196,20 @@ def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headl
         if (q, m) in inside:
             rows.append(common | {"kind": "month inside a claimed window", **scored})
     start = est.axis.start
-    for quantity, first, last in windows:
+    for quantity, first, last, from_start in windows:
         value = daily_total(truth, design.quantities.index(quantity), (first - start).days, (last - start).days)
-        q05, q50, q95 = np.quantile(est.window_total(quantity, first, last), WIDE)
-        if value < HALF_UNIT and q95 < HALF_UNIT:
-            continue
-        even = np.median(window_totals(est.forecast_flow(quantity, 0), *est.axis.window(first, last)))
-        rows.append(common | {"kind": "days to weeks", "item": f"{quantity} {first} {(last - first).days + 1} days",
-                              "truth": value, "even": float(even), **_covered(q05, q50, q95, value)})
+        days = (last - first).days + 1
+        asked = [(FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS, f"{quantity} {first} {days} days",
+                  est.window_total(quantity, first, last),
+                  window_totals(est.forecast_flow(quantity, 0), *est.axis.window(first, last)))]
+        if from_start:   # and as the first days of the flow wherever each draw puts them
+            asked.append((FIRST_DAYS, f"{quantity} first {days} days", est.first_days_total(quantity, days),
+                          est.first_days_total(quantity, days, timing=False)))
+        for kind, item, answers, even in asked:
+            q05, q50, q95 = np.quantile(answers, WIDE)
+            if value >= HALF_UNIT or q95 >= HALF_UNIT:
+                rows.append(common | {"kind": kind, "item": item, "truth": value, "even": float(np.median(even)),
+                                      **_covered(q05, q50, q95, value)})
     return rows
 
 
