@@ -144,6 +144,19 @@ def test_query_batch(fitted_case, tmp_path, capsys):
     assert set(rows[0]["report"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
 
 
+def test_query_batch_with_first_days(fitted_case, tmp_path, capsys):
+    batch = tmp_path / "windows.csv"
+    batch.write_text("quantity,start,end,rating,first_days\ntroops,,,B,28\ntroops,2024-10-01,2024-10-28,,\n"
+                     "troops,2024-10-01,,,7\ntroops,,,,a week\n", encoding="utf-8")
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "--batch", str(batch), "--json"]) == 2
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["first_days"] == 28 and rows[0]["report"] is not None and "first_days" not in rows[1]
+    assert all("first_days must be a whole number of days" in r["error"] for r in rows[2:])
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "troops", "--first-days", "28", "--rating", "B",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == rows[0]["total"]
+
+
 def test_query_reads_the_draws_without_xarray_and_answers_as_the_dataset_does(fitted_case, tmp_path):
     """`query` opens the draws as numpy arrays (importing xarray costs more than a question); its answers are those
     of the same estimates opened as an xarray Dataset: windows, a forecast, a ratio and a new report."""

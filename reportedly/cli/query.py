@@ -24,7 +24,8 @@ def add_parsers(commands) -> None:
     p.add_argument("--first-days", type=days, metavar="N",
                    help="the total in the first N days after the flow began, wherever each draw puts its start")
     p.add_argument("--rating", choices=RATINGS, help="also predict what a source with this rating would print")
-    p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating: one answer per row")
+    p.add_argument("--batch", type=Path, help="CSV with columns quantity,start,end,rating (and optionally "
+                   "first_days, instead of start and end): one answer per row")
     p.add_argument("--horizon", type=date, help="forecast up to this day (default: the model file's [time] horizon)")
     add_as_of(p)
     p.add_argument("--json", action="store_true")

@@ -13,6 +13,7 @@ from reportedly.levels import quantile_keys
 from reportedly.results.estimates import Estimates
 
 BATCH_COLUMNS = ("quantity", "start", "end", "rating")
+FIRST_DAYS_COLUMN = "first_days"   # optional: a row with a number here asks for the flow's first days instead
 
 
 def answer(est: Estimates, row: dict) -> dict:
@@ -56,9 +57,11 @@ def read_batch(path: Path) -> list[dict]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
-            if reader.fieldnames is None or set(reader.fieldnames) != set(BATCH_COLUMNS):
+            columns = set(reader.fieldnames or ())
+            if columns not in (set(BATCH_COLUMNS), {*BATCH_COLUMNS, FIRST_DAYS_COLUMN}):
                 raise ReportedlyError(
-                    f"{path}: expected CSV columns {','.join(BATCH_COLUMNS)}; got {reader.fieldnames}"
+                    f"{path}: expected CSV columns {','.join(BATCH_COLUMNS)} (and optionally {FIRST_DAYS_COLUMN}); "
+                    f"got {reader.fieldnames}"
                 )
             records = list(reader)
     except (OSError, UnicodeDecodeError) as exc:
@@ -74,6 +77,11 @@ def read_batch(path: Path) -> list[dict]:
         except ValueError:
             rows.append({"line": line, "error": f"{path}: line {line}: dates must be YYYY-MM-DD or empty"})
             continue
+        first_days = (record.get(FIRST_DAYS_COLUMN) or "").strip()
+        if first_days and (not first_days.isdigit() or int(first_days) < 1 or start or end):
+            rows.append({"line": line, "error": f"{path}: line {line}: {FIRST_DAYS_COLUMN} must be a whole number of "
+                         f"days, 1 or more, with start and end empty; got {first_days!r}"})
+            continue
         if rating not in (None, *RATINGS):
             rows.append(
                 {
@@ -83,7 +91,6 @@ def read_batch(path: Path) -> list[dict]:
                 }
             )
             continue
-        rows.append(
-            {"line": line, "quantity": (record["quantity"] or "").strip(), "start": start, "end": end, "rating": rating}
-        )
+        rows.append({"line": line, "quantity": (record["quantity"] or "").strip(), "start": start, "end": end,
+                     "rating": rating, "first_days": int(first_days) if first_days else None})
     return rows
