@@ -104,14 +104,15 @@ def first_days(monthly: np.ndarray, month_days: np.ndarray, days: int, concentra
     span = np.minimum(span, months - 1)
     lengths = np.where(inside, np.asarray(month_days)[span], 0)     # (path, month of the span)
     on = np.arange(31) < lengths[..., None]                          # (path, month, day): the month's real days
+    even = on / np.maximum(lengths, 1)[..., None]
     if concentration is None:
-        weights = on / np.maximum(lengths, 1)[..., None]
+        weights = even
     else:
-        shape = np.where(on, concentration / np.maximum(lengths, 1)[..., None], 1.0)
+        shape = np.where(on, concentration * even, 1.0)
         # month by month, so that a longer window sees the same days where it overlaps a shorter one
         weights = np.stack([rng.gamma(shape[:, j]) for j in range(shape.shape[1])], axis=1) * on
         total = weights.sum(axis=-1, keepdims=True)
-        weights = np.divide(weights, total, out=on / np.maximum(lengths, 1)[..., None], where=total > 0)
+        weights = np.divide(weights, total, out=even, where=total > 0)   # every day underflowed: evenly
     daily = (monthly[rows[:, None], span] * inside)[..., None] * weights
     daily, on = daily.reshape(len(rows), -1), on.reshape(len(rows), -1)
     before = np.where(first > 0, running[rows, first - 1], 0.0)
