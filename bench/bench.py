@@ -248,14 +248,16 @@ def render_samplers(samplers: dict) -> list[str]:
         "",
         "`./run.sh bench --only-samplers`: the shipped case sampled with other settings, the same seeds each.",
         "",
-        "| settings | seeds passing the gate | sampling per fit (median) | worst bulk ESS (median over seeds) |",
-        "|---|---:|---:|---:|",
+        "| settings | seeds passing the gate | with divergences | sampling per fit (median) | worst bulk ESS (median "
+        "over seeds) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, sweep in samplers.items():
         rows, s = sweep["rows"], sweep["settings"]
         lines.append(
             f"| {name} ({s['adaptation']}, {s['chains']} chains × up to {s['draws']:,} draws after {s['tune']:,} "
-            f"tuning steps) | {sum(r['passed'] for r in rows)} of {len(rows)} | "
+            f"tuning steps, target acceptance {s['target_accept']:g}) | {sum(r['passed'] for r in rows)} of "
+            f"{len(rows)} | {sum(r['divergences'] > 0 for r in rows)} | "
             f"{statistics.median(r['sampling_seconds'] for r in rows):.1f} s | "
             f"{statistics.median(r['worst_ess_bulk'] for r in rows):.0f} |"
         )

@@ -56,7 +56,8 @@ def sweep(root: Path, seeds: int, **settings) -> dict:
 
 
 # Sampler settings tried against the shipped ones (see `sweep`): could a warm fit sample in less time?
-ALTERNATIVES = {"500 tuning steps": {"tune": 500}, "low-rank mass matrix": {"adaptation": "low_rank"}}
+ALTERNATIVES = {"500 tuning steps": {"tune": 500}, "low-rank mass matrix": {"adaptation": "low_rank"},
+                "target acceptance 0.9": {"target_accept": 0.9}}
 
 
 def alternatives(root: Path, seeds: int = 10) -> dict:

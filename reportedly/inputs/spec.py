@@ -181,7 +181,7 @@ class SamplerSpec(Frozen):
     chains: int = Field(ge=1, description="Independent chains.")
     random_seed: int = Field(ge=0, description="Seed; the CLI can override it.")
     adaptation: Literal["diag", "low_rank"] = Field("diag", description="nutpie mass-matrix adaptation.")
-    target_accept: float = Field(0.9, gt=0, lt=1, description="Target acceptance rate.")
+    target_accept: float = Field(0.8, gt=0, lt=1, description="Target acceptance rate.")
 
 
 class Headline(Frozen):
