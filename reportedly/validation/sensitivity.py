@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 
 import numpy as np
 import pandas as pd
@@ -62,5 +64,6 @@ def power_scaling(refitter: Refitter, seed: int) -> pd.DataFrame:
     log_prior = pm.stats.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     headlines = refitter.estimates(kept(tree["posterior"].to_dataset())).headline_draws()
     data = xr.DataTree.from_dict({"posterior": headlines, "log_likelihood": log_likelihood, "log_prior": log_prior})
-    table = az.psense_summary(data)
+    with contextlib.redirect_stdout(io.StringIO()):   # its advice on reading the table, printed as it goes
+        table = az.psense_summary(data)
     return table.reset_index().rename(columns={"index": "headline"})
