@@ -33,12 +33,12 @@ def stiffness(spec, design, seed: int = 1, draws: int = 500) -> dict:
                                    target_accept=spec.sampler.target_accept, store_unconstrained=True,
                                    progress_bar=False)
     stats = trace.sample_stats
-    draws = stats["unconstrained_draw"].values.reshape(-1, compiled.n_dim)
-    mean, sd = draws.mean(axis=0), draws.std(axis=0)
+    unconstrained = stats["unconstrained_draw"].values.reshape(-1, compiled.n_dim)
+    mean, sd = unconstrained.mean(axis=0), unconstrained.std(axis=0)
     step = 1e-5
-    hessian = np.array([(logp_at(compiled, mean + step * sd[k] * np.eye(1, compiled.n_dim, k)[0])[1]
-                         - logp_at(compiled, mean - step * sd[k] * np.eye(1, compiled.n_dim, k)[0])[1]) / (2 * step)
-                        for k in range(compiled.n_dim)]) * sd[None, :]
+    gradient = lambda x: logp_at(compiled, x)[1]  # noqa: E731
+    hessian = np.array([gradient(mean + offset) - gradient(mean - offset) for offset in step * np.diag(sd)])
+    hessian *= sd[None, :] / (2 * step)
     values, vectors = np.linalg.eigh(-(hessian + hessian.T) / 2)
     return {"step_size": float(stats["step_size"].mean()), "steps_per_draw": float(stats["n_steps"].mean()),
             "values": values, "vectors": vectors, "names": coordinate_names(compiled)}
