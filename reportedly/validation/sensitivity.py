@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
+import logging
 
 import numpy as np
 import pandas as pd
@@ -64,6 +63,11 @@ def power_scaling(refitter: Refitter, seed: int) -> pd.DataFrame:
     log_prior = pm.stats.compute_log_prior(tree, model=refitter.model, extend_inferencedata=False, progressbar=False)
     headlines = refitter.estimates(kept(tree["posterior"].to_dataset())).headline_draws()
     data = xr.DataTree.from_dict({"posterior": headlines, "log_likelihood": log_likelihood, "log_prior": log_prior})
-    with contextlib.redirect_stdout(io.StringIO()):   # its advice on reading the table, printed as it goes
+    advice = logging.getLogger("arviz_stats.psense")   # logs its advice on reading the table: validation.md gives it
+    level = advice.level
+    advice.setLevel(logging.ERROR)
+    try:
         table = az.psense_summary(data)
+    finally:
+        advice.setLevel(level)
     return table.reset_index().rename(columns={"index": "headline"})
