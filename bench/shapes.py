@@ -51,7 +51,7 @@ def by_flow(rows: pd.DataFrame) -> pd.DataFrame:
     """For a flow's first days: windows inside the 90% interval, above it and below it, per shape and flow."""
     first = rows[rows["kind"] == stress.FIRST_DAYS]
     where = np.where(first["covered"], "inside", np.where(first["truth"] > first["q95"], "above", "below"))
-    flow = first["item"].str.split(" ").str[0]
+    flow = first["item"].str.split(" ").str[0].rename("flow")
     return first.groupby([first["shape"], flow, where]).size().unstack(fill_value=0)
 
 
