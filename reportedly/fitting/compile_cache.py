@@ -45,6 +45,8 @@ from reportedly.source import source_of
 LIBRARIES = ("pymc", "pytensor", "numba", "nutpie", "numpy")
 # The code a compiled model is made of: the model and its time axis, and the callbacks around it.
 COMPILED_FROM = ("model", "timeaxis.py", "fitting/compile_cache.py", "fitting/nutpie_adapter.py")
+# nutpie's two callbacks (`nutpie_adapter`): the log density with its gradient, and the expansion of a draw.
+CALLBACKS = ("logp", "expand")
 # Rows of claims and sources a model is compiled for come in blocks (see `padded_size`).
 CLAIM_BLOCK, SOURCE_BLOCK = 16, 4
 log = logging.getLogger(__name__)
@@ -65,10 +67,10 @@ def compile_design(spec: ModelSpec, design: Design):
 
     The claims are data of the compiled model, which has room for some more claims and sources than
     `design` has: editing, adding or leaving out claims within that room reuses it (see `with_design`).
-    A model not yet cached is built, compiled and cached by a child process, then loaded here like any
-    cached one: numba's fresh and cached machine code differ in floating point, and a seed must give the
-    same draws whether or not this process compiled the model. Only if the child cannot cache it is it
-    compiled here.
+    A model not yet cached is built, compiled and cached by two child processes (one callback each, at once),
+    then loaded here like any cached one: numba's fresh and cached machine code differ in floating point, and a
+    seed must give the same draws whether or not this process compiled the model. Only if the children cannot
+    cache it is it compiled here.
     """
     padded = design.padded(
         padded_size(len(design.claim_ids), CLAIM_BLOCK), padded_size(len(design.sources), SOURCE_BLOCK)
@@ -148,8 +150,9 @@ def model_key(spec: ModelSpec, padded: Design) -> str:
     return digest.hexdigest()
 
 
-def _compile(model) -> tuple[object, Layout | None]:
-    """Compile `model` (claims as `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout."""
+def _compile(model, only: str | None = None) -> tuple[object, Layout | None]:
+    """Compile `model` (claims as `pm.Data`): the nutpie model and, when PyTensor can cache the graph, its layout.
+    With `only` (one of CALLBACKS), compile and cache that callback alone: no model, the layout all the same."""
     functions = adapter.make_functions(model)
     if not set(functions.logp_data + functions.expand_data) <= set(DESIGN_DATA):
         raise ValueError(
@@ -159,16 +162,18 @@ def _compile(model) -> tuple[object, Layout | None]:
     n_data = max(stop for _, stop, _ in slots.values())
     sizes = {"N_DIM": functions.n_dim, "N_DATA": n_data}
     logp_source, expand_source = adapter.callback_sources(slots, functions.logp_data, functions.expand_data)
-    logp_key = adapter.callback_key(logp_source, functions.logp, **sizes)
-    expand_key = adapter.callback_key(expand_source, functions.expand, **sizes, N_EXPANDED=functions.n_expanded)
-    compiled = adapter.assemble(
-        functions,
-        adapter.callback(logp_source, logp_key, inner=functions.logp, **sizes),
-        adapter.callback(expand_source, expand_key, inner=functions.expand, **sizes, N_EXPANDED=functions.n_expanded),
-        n_data,
-    )
+    callbacks = {   # what `adapter.callback` takes for each: source, cache key, the compiled graph, sizes
+        "logp": (logp_source, adapter.callback_key(logp_source, functions.logp, **sizes), functions.logp, sizes),
+        "expand": (expand_source, adapter.callback_key(expand_source, functions.expand, **sizes,
+                                                       N_EXPANDED=functions.n_expanded),
+                   functions.expand, {**sizes, "N_EXPANDED": functions.n_expanded}),
+    }
+    keys = [key for _, key, _, _ in callbacks.values()]
     kept = {k: v for k, v in asdict(functions).items() if k not in ("logp", "expand")}
-    return compiled, (Layout(kept, n_data, logp_key, expand_key) if logp_key and expand_key else None)
+    layout = Layout(kept, n_data, *keys) if all(keys) else None
+    compiled = {name: adapter.callback(source, key, inner=inner, **size)
+                for name, (source, key, inner, size) in callbacks.items() if only in (None, name)}
+    return (None if only else adapter.assemble(functions, compiled["logp"], compiled["expand"], n_data)), layout
 
 
 def _load(layout: Layout):
@@ -196,14 +201,23 @@ def _load_cached(key: str):
 
 
 def _compile_in_child(spec: ModelSpec, padded: Design, key: str) -> None:
-    """Build, compile and cache the model in a separate process (see `compile_design`)."""
+    """Build, compile and cache the model in separate processes, one for each of its CALLBACKS, compiling at once on
+    two cores (see `compile_design`); the layout is written once both are cached."""
     with tempfile.TemporaryDirectory(prefix="reportedly-compile-") as folder:
         job = Path(folder) / "job.pickle"
-        job.write_bytes(pickle.dumps((spec, padded, key)))
-        done = subprocess.run([sys.executable, "-m", __name__, str(job), str(os.getpid())], capture_output=True,
-                              text=True, check=False)
-    if done.returncode != 0:
-        log.info("compiling in a child process failed (exit %s): %s", done.returncode, done.stderr[-2000:])
+        job.write_bytes(pickle.dumps((spec, padded)))
+        children = {}
+        for name in CALLBACKS:
+            with (Path(folder) / f"{name}.err").open("w") as err:
+                children[name] = subprocess.Popen([sys.executable, "-m", __name__, str(job), str(os.getpid()), name],
+                                                  stdout=subprocess.DEVNULL, stderr=err)
+        failed = {name: code for name, child in children.items() if (code := child.wait()) != 0}
+        for name, code in failed.items():
+            log.info("compiling the %s callback in a child process failed (exit %s): %s", name, code,
+                     (Path(folder) / f"{name}.err").read_text(errors="replace")[-2000:])
+        layouts = {(Path(folder) / f"{name}.json").read_text() for name in CALLBACKS} if not failed else set()
+    if len(layouts) == 1:   # both children built the same layout, and each cached its callback
+        _write_layout(key, Layout(**json.loads(layouts.pop())))
 
 
 def _die_with(parent: int) -> None:
@@ -222,12 +236,13 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _compile_and_cache(job: Path, parent: int) -> None:
+def _compile_and_cache(job: Path, parent: int, only: str) -> None:
+    """Compile and cache the callback `only`; its layout goes beside the job (`only`.json), nothing if it has none."""
     _die_with(parent)
-    spec, padded, key = pickle.loads(job.read_bytes())
-    _, layout = _compile(_built(spec, padded))
+    spec, padded = pickle.loads(job.read_bytes())
+    _, layout = _compile(_built(spec, padded), only)
     if layout is not None:
-        _write_layout(key, layout)
+        atomic_write(job.with_name(f"{only}.json"), lambda path: path.write_text(json.dumps(asdict(layout))))
 
 
 def _cache_folder() -> Path:
@@ -255,4 +270,4 @@ def _write_layout(key: str, layout: Layout) -> None:
 
 
 if __name__ == "__main__":
-    _compile_and_cache(Path(sys.argv[1]), int(sys.argv[2]))
+    _compile_and_cache(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
