@@ -211,12 +211,13 @@ def _compile_in_child(spec: ModelSpec, padded: Design, key: str) -> None:
             with (Path(folder) / f"{name}.err").open("w") as err:
                 children[name] = subprocess.Popen([sys.executable, "-m", __name__, str(job), str(os.getpid()), name],
                                                   stdout=subprocess.DEVNULL, stderr=err)
-        failed = {name: code for name, child in children.items() if (code := child.wait()) != 0}
-        for name, code in failed.items():
-            log.info("compiling the %s callback in a child process failed (exit %s): %s", name, code,
-                     (Path(folder) / f"{name}.err").read_text(errors="replace")[-2000:])
-        layouts = {(Path(folder) / f"{name}.json").read_text() for name in CALLBACKS} if not failed else set()
-    if len(layouts) == 1:   # both children built the same layout, and each cached its callback
+        for name, child in children.items():
+            if child.wait() != 0:
+                log.info("compiling the %s callback in a child process failed (exit %s): %s", name, child.returncode,
+                         (Path(folder) / f"{name}.err").read_text(errors="replace")[-2000:])
+        written = [Path(folder) / f"{name}.json" for name in CALLBACKS]
+        layouts = {path.read_text() for path in written} if all(path.exists() for path in written) else set()
+    if len(layouts) == 1:   # each child cached its callback, and both built the same layout
         _write_layout(key, Layout(**json.loads(layouts.pop())))
 
 
