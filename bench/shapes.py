@@ -20,7 +20,6 @@ import pandas as pd
 
 from reportedly.inputs.case import load_case
 from reportedly.validation import stress
-from reportedly.validation.calibration import prior_draws, truth_of
 from reportedly.validation.refit import make_refitter
 from reportedly.validation.settings import CheckSettings
 
@@ -33,17 +32,10 @@ def scored(root: Path, shapes: list[str], sims_per_shape: int, seed: int = Check
     sampler = case.spec.sampler.model_copy(
         update={"draws": CheckSettings.draws, "tune": CheckSettings.tune, "chains": CheckSettings.chains})
     refitter = make_refitter(case, sampler, None)
-    sims = sims_per_shape * len(stress.SHAPES)
-    prior = prior_draws(refitter, sims, seed)
     rows = []
-    for i in range(sims):
-        shape, rng = stress.SHAPES[i % len(stress.SHAPES)], np.random.default_rng(seed + 7 + i)
-        if shape not in shapes:
-            continue
-        truth = stress.stressedtruth_of(truth_of(prior, i), case.spec, shape, rng)
-        rows += stress._stress_task(refitter, i, shape, truth,
-                                    stress.daily_headlines(case.spec, truth, case.latest_report),
-                                    stress.short_windows(case.spec, truth, rng), seed)
+    for task in stress.stress_tasks(refitter, sims_per_shape, seed):
+        if task[1] in shapes:   # its shape
+            rows += stress.stress_task(refitter, *task)
     return pd.DataFrame(rows)
 
 

@@ -140,6 +140,14 @@ def run_stress(refitter: Refitter, sims_per_shape: int, seed: int, progress: Pro
     """Like `run_sbc`, with truths the prior does not draw (`stress.SHAPES`): one row per simulation and scored
     item (a headline, a month of a quantity, a month inside a claimed window of several months, or a window of days
     to weeks, `short_windows`), whether the 90% interval covers the truth and its width relative to the median."""
+    tasks = stress_tasks(refitter, sims_per_shape, seed)
+    rows = run_tasks(refitter, stress_task, tasks, "calibration under misspecification", progress)
+    return pd.DataFrame([row for sim in rows for row in sim])
+
+
+def stress_tasks(refitter: Refitter, sims_per_shape: int, seed: int) -> list[tuple]:
+    """The arguments of `stress_task` for each simulation, the shapes in turn: its index, shape, day-by-day truth,
+    true headlines, short windows and seed."""
     spec = refitter.case.spec
     sims = sims_per_shape * len(SHAPES)
     prior = prior_draws(refitter, sims, seed)
@@ -149,8 +157,7 @@ def run_stress(refitter: Refitter, sims_per_shape: int, seed: int, progress: Pro
         truth = stressedtruth_of(truth_of(prior, i), spec, shape, rng)
         tasks.append((i, shape, truth, daily_headlines(spec, truth, refitter.case.latest_report),
                       short_windows(spec, truth, rng), seed))
-    rows = run_tasks(refitter, _stress_task, tasks, "calibration under misspecification", progress)
-    return pd.DataFrame([row for sim in rows for row in sim])
+    return tasks
 
 
 def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> list[tuple[str, dt.date, dt.date, bool]]:
@@ -170,8 +177,9 @@ def short_windows(spec: ModelSpec, truth: dict, rng: np.random.Generator) -> lis
     return windows
 
 
-def _stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headlines: dict, windows: list,
+def stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headlines: dict, windows: list,
                  seed: int) -> list[dict]:
+    """One simulation of `stress_tasks`: claims simulated from its truth, a refit, and a row for each scored item."""
     design = refitter.design
     inside = {(int(q), m) for q, k0, f0, k1, f1, conversion in zip(design.quantity_index, design.k0, design.f0,
                                                                    design.k1, design.f1, design.is_conversion)
