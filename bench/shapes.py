@@ -7,7 +7,8 @@
 Draws the same truths as `reportedly check --seed 1 --stress-sims N` (its simulations of those shapes, the check's
 refit settings: 4 chains of 250 draws after 300 tuning steps), so a variant of the model file can be scored on them
 in minutes instead of the check's twenty. Prints each shape's coverage by kind of item as validation.md does, then
-for a flow's first days how many of its windows fell inside the 90% interval, above it and below it, flow by flow.
+for a flow's first days, and for its total by a day of its first weeks, how many windows fell inside the 90% interval,
+above it and below it, flow by flow.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def scored(root: Path, shapes: list[str], sims_per_shape: int, seed: int = Check
     return pd.DataFrame(rows)
 
 
-def by_flow(rows: pd.DataFrame) -> pd.DataFrame:
-    """For a flow's first days: windows inside the 90% interval, above it and below it, per shape and flow."""
-    first = rows[rows["kind"] == stress.FIRST_DAYS]
+def by_flow(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """For windows of `kind`: how many the 90% interval held, fell above and fell below, per shape and flow."""
+    first = rows[rows["kind"] == kind]
     where = np.where(first["covered"], "inside", np.where(first["truth"] > first["q95"], "above", "below"))
     flow = first["item"].str.split(" ").str[0].rename("flow")
     return first.groupby([first["shape"], flow, where]).size().unstack(fill_value=0)
@@ -56,5 +57,6 @@ if __name__ == "__main__":
     coverage = stress.stress_coverage(rows)
     print(coverage.pivot(index="shape", columns="kind", values="coverage_90").loc[shapes, list(stress.KINDS)]
           .round(2).to_string())
-    print()
-    print(by_flow(rows).to_string())
+    for kind in (stress.FIRST_DAYS, stress.BY_A_DAY):
+        print(f"\n{kind}: the truth inside, above and below the 90% interval")
+        print(by_flow(rows, kind).to_string())

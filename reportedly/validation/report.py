@@ -67,7 +67,9 @@ def stress_lines(stress: pd.DataFrame, sims: int) -> list[str]:
         f"days from the day each flow starts ({STARTED:.0%} of its total in), asked of the fit as the first days of "
         "its own flow in each draw, wherever the draw puts them (`query --first-days`); first days, by date, the same "
         "windows asked as the truth's dates (`query --from --to`), which only claims that date the start could pin "
-        "down; days to weeks are windows of 7 and 14 days from a random day while the flow runs, asked by date. "
+        "down; total by a day of the first weeks, the total from the axis start to each of those windows' last days "
+        "(`query --to`), as a report of how many had come by then asks; days to weeks are windows of 7 and 14 days "
+        "from a random day while the flow runs, asked by date. "
         f"Goal: {STRESS_GOAL:.0%} or more.",
         "",
         "| shape | " + " | ".join(KINDS) + " | divergent refits |",

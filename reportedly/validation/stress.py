@@ -30,11 +30,13 @@ from reportedly.validation.sweep import run_tasks
 DAY_SHAPES = ("first weeks", "two waves")
 SHAPES = ("as the prior", "burst", "step up", "stop", "ramp", "pause", "earlier onset", "later onset", *DAY_SHAPES)
 # Windows of days to weeks scored in each truth: from the day a flow starts (`timing.STARTED`, the day the day shapes'
-# first pulse begins), asked of the fit as the first days of its own flow in each draw and as the truth's dates, and
-# from random days while it runs.
+# first pulse begins), asked of the fit as the first days of its own flow in each draw and as the truth's dates; the
+# total from the axis start to each of those windows' last days ("how many by then", as a report of a deployment's
+# first weeks prints it); and from random days while it runs.
 FROM_START_DAYS = (7, 14, 28)
-FIRST_DAYS, FIRST_DAYS_BY_DATE, DAYS_TO_WEEKS = "first days", "first days, by date", "days to weeks"
-SHORT_KINDS = (FIRST_DAYS, FIRST_DAYS_BY_DATE, DAYS_TO_WEEKS)
+FIRST_DAYS, FIRST_DAYS_BY_DATE, BY_A_DAY = "first days", "first days, by date", "total by a day of the first weeks"
+DAYS_TO_WEEKS = "days to weeks"
+SHORT_KINDS = (FIRST_DAYS, FIRST_DAYS_BY_DATE, BY_A_DAY, DAYS_TO_WEEKS)
 # What each simulation scores, in the report's order.
 KINDS = ("headline", "month", "month inside a claimed window", *SHORT_KINDS)
 RANDOM_WINDOW_DAYS = (7, 14)
@@ -204,16 +206,21 @@ def stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headli
         if (q, m) in inside:
             rows.append(common | {"kind": "month inside a claimed window", **scored})
     start = est.axis.start
-    for quantity, first, last, from_start in windows:
+
+    def by_date(kind: str, item: str, quantity: str, first: dt.date, last: dt.date) -> tuple:
         value = daily_total(truth, design.quantities.index(quantity), (first - start).days, (last - start).days)
+        return (kind, item, value, est.window_total(quantity, first, last),
+                window_totals(est.forecast_flow(quantity, 0), *est.axis.window(first, last)))
+
+    for quantity, first, last, from_start in windows:
         days = (last - first).days + 1
-        asked = [(FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS, f"{quantity} {first} {days} days",
-                  est.window_total(quantity, first, last),
-                  window_totals(est.forecast_flow(quantity, 0), *est.axis.window(first, last)))]
-        if from_start:   # and as the first days of the flow wherever each draw puts them
-            asked.append((FIRST_DAYS, f"{quantity} first {days} days", est.first_days_total(quantity, days),
-                          est.first_days_total(quantity, days, timing=False)))
-        for kind, item, answers, even in asked:
+        asked = [by_date(FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS, f"{quantity} {first} {days} days",
+                         quantity, first, last)]
+        if from_start:   # as the first days of the flow wherever each draw puts them, and the total by their last day
+            asked.append((FIRST_DAYS, f"{quantity} first {days} days", asked[0][2],
+                          est.first_days_total(quantity, days), est.first_days_total(quantity, days, timing=False)))
+            asked.append(by_date(BY_A_DAY, f"{quantity} by {last}", quantity, start, last))
+        for kind, item, value, answers, even in asked:
             q05, q50, q95 = np.quantile(answers, WIDE)
             if value >= HALF_UNIT or q95 >= HALF_UNIT:
                 rows.append(common | {"kind": kind, "item": item, "truth": value, "even": float(np.median(even)),
