@@ -123,12 +123,15 @@ def test_query_a_flows_first_days(fitted_case, capsys):
         assert main(["--root", str(fitted_case), "query", "dprk_russia", quantity, "--first-days", str(days),
                      "--json"]) == 0
         answer = json.loads(capsys.readouterr().out)
-        assert answer["first_days"] == days and answer["start"] is None
+        assert answer["first_days"] == days and answer["start"] is None and answer["past_axis_end"] == 0
         medians[quantity, days] = answer["total"]["0.5"]
     assert medians["troops", 7] < medians["troops", 28]
     main(["--root", str(fitted_case), "query", "dprk_russia", "troops", "--json"])
     assert medians["troops", 28] <= json.loads(capsys.readouterr().out)["total"]["0.5"]
     assert 100 < medians["shells", 30] / medians["containers", 30] < 2000
+    # days that run past the end of the time axis are not counted, and the answer says so
+    assert main(["--root", str(fitted_case), "query", "dprk_russia", "troops", "--first-days", "400"]) == 0
+    assert "in 100.0% of draws these days run past the end of the time axis (2025-07-31)" in capsys.readouterr().out
 
 
 def test_query_batch(fitted_case, tmp_path, capsys):

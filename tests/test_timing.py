@@ -158,13 +158,13 @@ def test_a_query_of_a_week_carries_the_months_timing_and_repeats():
     # the first days of a flow: from where it starts in each draw (here in the axis's first month), as lumpy as its
     # timing (a flow starts on a lump, so its first week carries more than a week's even share), the same each time,
     # and evenly spread without timing
-    first_week = est.first_days_total(lumpy, 7)
-    assert first_week.shape == (2, 500) and np.array_equal(first_week, est.first_days_total(lumpy, 7))
+    first_week = est.first_days(lumpy, 7).total
+    assert first_week.shape == (2, 500) and np.array_equal(first_week, est.first_days(lumpy, 7).total)
     assert np.quantile(first_week, 0.95) > 3 * np.quantile(first_week, 0.05) and first_week.mean() > 700
-    assert np.all(first_week <= est.first_days_total(lumpy, 28) + 1e-9)
+    assert np.all(first_week <= est.first_days(lumpy, 28).total + 1e-9)
     starts = axis.start + dt.timedelta(days=int(np.ceil(STARTED * 3000 * len(axis.labels) / (3000 / 31))) - 1)
     even = window_totals(flow[..., 0, :], *axis.window(starts, starts + dt.timedelta(days=30)))
-    assert np.allclose(est.first_days_total(lumpy, 31, timing=False), even)
+    assert np.allclose(est.first_days(lumpy, 31, timing=False).total, even)
 
 
 def test_the_saved_fits_claim_likelihood_integrates_the_same_nodes_as_the_model():
@@ -208,7 +208,9 @@ def test_a_flows_first_days_are_counted_from_where_each_path_starts(concentratio
     monthly = np.array([0.0, 0.0, 5.0, 100.0, 300.0, 200.0, 100.0, 100.0, 100.0, 50.0, 50.0, 50.0])
     rng = np.random.default_rng(0)
     for days in (7, 28):
-        drawn = first_days(np.tile(monthly, (4000, 1)), month_days, days, concentration, np.random.default_rng(1))
+        drawn, past_end = first_days(np.tile(monthly, (4000, 1)), month_days, days, concentration,
+                                     np.random.default_rng(1))
+        assert not past_end.any()
         truths = []
         for _ in range(4000):
             daily = np.concatenate([m * daily_weights(n, concentration, rng) for m, n in zip(monthly, month_days)])
@@ -216,7 +218,9 @@ def test_a_flows_first_days_are_counted_from_where_each_path_starts(concentratio
             truths.append(daily[start:start + days].sum())
         np.testing.assert_allclose(np.quantile(drawn, [0.05, 0.5, 0.95]), np.quantile(truths, [0.05, 0.5, 0.95]),
                                    rtol=0.05, atol=1.0)
-    assert first_days(np.zeros((3, 12)), month_days, 7, concentration, rng).tolist() == [0.0, 0.0, 0.0]
+    assert first_days(np.zeros((3, 12)), month_days, 7, concentration, rng).total.tolist() == [0.0, 0.0, 0.0]
     late = np.zeros(12)
-    late[-1] = 310.0   # starts in the last month: nothing is counted past it
-    assert first_days(late[None], month_days, 28, None, rng)[0] <= 310.0 + 1e-9
+    late[-1] = 310.0   # starts in the last month: nothing is counted past it, and the answer says its days run past
+    counted = first_days(late[None], month_days, 35, None, rng)
+    assert counted.total[0] == pytest.approx(310.0) and counted.past_end.tolist() == [True]
+    assert first_days(late[None], month_days, 28, None, rng).past_end.tolist() == [False]   # four weeks of 31 days

@@ -77,6 +77,9 @@ def query(args) -> int:
         total = a["total"]
         print(f"{a['quantity']} {window}: median {number(total['0.5'])}, "
               + ", ".join(_interval(total, level) for level in LEVELS))
+        if a.get("past_axis_end"):
+            print(f"  in {a['past_axis_end']:.1%} of draws these days run past the end of the time axis "
+                  f"({a['axis_end']}) and count nothing there; --from and --to forecast past it")
         if a["forecast_from"]:
             print(f"  a forecast past the latest report ({a['forecast_from']}): the flows go on under the model's own "
                   "dynamics, so the interval widens with every month")

@@ -19,6 +19,8 @@ A window inside one month takes the share of its own stretch (Beta of its length
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import special
 
@@ -88,11 +90,18 @@ def days_reaching(daily: np.ndarray, shares):
     return np.searchsorted(running, np.asarray(shares) * running[-1])
 
 
+class FirstDays(NamedTuple):
+    """A flow's first days, path by path (see `first_days`)."""
+
+    total: np.ndarray      # each path's total in its first days
+    past_end: np.ndarray   # whether they reach past the last month, where nothing is counted
+
+
 def first_days(monthly: np.ndarray, month_days: np.ndarray, days: int, concentration: float | None,
-               rng: np.random.Generator) -> np.ndarray:
+               rng: np.random.Generator) -> FirstDays:
     """The total of each path (..., month) in the `days` days from the day it starts (STARTED of its total in),
     every month spread over its `month_days` days as the flow's timing says (drawn with `rng`); nothing past the
-    last month. A path with nothing in it gives 0."""
+    last month, and which paths those days reach past it. A path with nothing in it gives 0."""
     paths, months = monthly.shape[:-1], monthly.shape[-1]
     monthly = monthly.reshape(-1, months)
     rows = np.arange(monthly.shape[0])
@@ -119,4 +128,5 @@ def first_days(monthly: np.ndarray, month_days: np.ndarray, days: int, concentra
     start = np.argmax((before[:, None] + np.cumsum(daily, axis=-1) >= target[:, None]) & on, axis=-1)
     day = np.cumsum(on, axis=-1) - 1                                  # each real day's number in the span
     in_window = on & (day >= day[rows, start][:, None]) & (day < day[rows, start][:, None] + days)
-    return (daily * in_window).sum(axis=-1).reshape(paths)
+    past_end = day[rows, start] + days > on.sum(axis=-1)
+    return FirstDays((daily * in_window).sum(axis=-1).reshape(paths), past_end.reshape(paths))

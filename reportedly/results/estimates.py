@@ -19,7 +19,7 @@ import numpy as np
 from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.inputs.spec import Headline, ModelSpec
 from reportedly.model.intervals import source_estimates
-from reportedly.model.timing import first_days, window_shares
+from reportedly.model.timing import FirstDays, first_days, window_shares
 from reportedly.results import store
 from reportedly.results.draws import SavedDraws, read_draws
 from reportedly.results.saved import passed_the_gate
@@ -118,9 +118,10 @@ class Estimates:
         start, end = (np.random.default_rng([*seed, k, 1]).uniform(size=shape) for k in (k0, k1))
         return window_shares(k0, f0, k1, f1, self.spec.flows[base].day_concentration, start, end)
 
-    def first_days_total(self, quantity: str, days: int, timing: bool = True) -> np.ndarray:
+    def first_days(self, quantity: str, days: int, timing: bool = True) -> FirstDays:
         """Posterior draws of the total of `quantity` in the `days` days from the day its flow starts in each draw
-        (`timing.first_days`), inside the time axis; `timing` False spreads each month evenly over its days."""
+        (`timing.first_days`), counted inside the time axis, and which draws' days reach past its end; `timing`
+        False spreads each month evenly over its days."""
         self._check_flow(quantity)
         base = self.spec.base_flow(quantity)
         # A stream of its own, apart from the windows' and the forecasts'; a link draws its base flow's days.

@@ -40,10 +40,11 @@ def _first_days(est: Estimates, row: dict, answer: dict) -> dict:
     answer |= {"quantity": row["quantity"], "first_days": row["first_days"], "start": None, "end": None,
                "rating": row["rating"], "forecast_from": None}
     try:
-        total = est.first_days_total(row["quantity"], row["first_days"])
+        counted = est.first_days(row["quantity"], row["first_days"])
     except ReportedlyError as exc:
         return answer | {"error": str(exc)}
-    return answer | _totals(est, total, row["rating"])
+    return answer | _totals(est, counted.total, row["rating"]) | {
+        "past_axis_end": float(counted.past_end.mean()), "axis_end": est.axis.last_day.isoformat()}
 
 
 def _totals(est: Estimates, total, rating: str | None) -> dict:

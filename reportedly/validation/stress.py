@@ -218,7 +218,7 @@ def stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headli
                          quantity, first, last)]
         if from_start:   # as the first days of the flow wherever each draw puts them, and the total by their last day
             asked.append((FIRST_DAYS, f"{quantity} first {days} days", asked[0][2],
-                          est.first_days_total(quantity, days), est.first_days_total(quantity, days, timing=False)))
+                          est.first_days(quantity, days).total, est.first_days(quantity, days, timing=False).total))
             asked.append(by_date(BY_A_DAY, f"{quantity} by {last}", quantity, start, last))
         for kind, item, value, answers, even in asked:
             q05, q50, q95 = np.quantile(answers, WIDE)
