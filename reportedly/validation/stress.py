@@ -217,8 +217,8 @@ def stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headli
 
     for quantity, first, last, from_start in windows:
         days = (last - first).days + 1
-        kind = FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS
-        asked = [(kind, f"{quantity} {first} {days} days", *by_date(quantity, first, last))]
+        dated = FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS
+        asked = [(dated, f"{quantity} {first} {days} days", *by_date(quantity, first, last))]
         if from_start:   # as the first days of the flow wherever each draw puts them, and the total by their last day
             asked.append((FIRST_DAYS, f"{quantity} first {days} days", true_total(quantity, first, last),
                           est.first_days(quantity, days).total, est.first_days(quantity, days, timing=False).total))
