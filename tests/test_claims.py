@@ -310,6 +310,16 @@ def test_claim_about_a_quantity_the_model_does_not_have(case_dir, capsys):
             "flow 'troops': onset mean 2022-10-10 is outside the time axis 2023-01-01 to 2025-07-31; move it inside or widen [time]",
         ),
         (
+            'dist = "student_t", nu = 3, mean = 2024-10-10',
+            'dist = "student_t", mean = 2024-10-10',
+            """field 'flows.troops.onset': dist = "student_t" needs nu, its degrees of freedom (e.g. nu = 3)""",
+        ),
+        (
+            'dist = "student_t", nu = 3, mean = 2024-10-10',
+            'dist = "normal", nu = 3, mean = 2024-10-10',
+            """field 'flows.troops.onset': nu is for dist = "student_t"; remove it from a normal onset""",
+        ),
+        (
             'timing = { dist = "dirichlet", concentration = 2, reason = "Groups of workers',
             'first_wave = { dist = "lognormal", median = 2, sigma = 2, reason = "-" }\n'
             'timing = { dist = "dirichlet", concentration = 2, reason = "Groups of workers',

@@ -10,7 +10,7 @@ from reportedly.inputs.case import load_case
 from reportedly.inputs.spec import SpreadPrior
 from reportedly.model.builder import build_model
 from reportedly.model.design import build_design
-from reportedly.timeaxis import EDGE_MONTHS, MonthAxis, running_share, wave_share, window_totals
+from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS, MonthAxis, running_share, wave_share, window_totals
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +158,28 @@ def test_the_two_parts_of_an_end_draw_its_prior():
         start = onset[:, list(model.coords["onset_quantity"]).index(name)] if name in model.coords["onset_quantity"] else 0
         runs = end[:, j] - np.maximum(start, 0)
         assert stats.kstest(np.log(runs), stats.norm(np.log(duration.median), duration.sigma).cdf).pvalue > 1e-3, name
+
+
+def test_each_onset_draws_its_own_prior():
+    """A normal onset and heavy-tailed ones side by side: each flow's onset, in units of its spread from its mean,
+    is N(0, 1) or Student-t with its nu, in the model's order of flows."""
+    import pymc as pm
+    from scipy import stats
+
+    case = load_case(ROOT)
+    first = next(name for name, flow in case.spec.flows.items() if flow.onset is not None)
+    normal = case.spec.flows[first].onset.model_copy(update={"dist": "normal", "nu": None})
+    flows = {**case.spec.flows, first: case.spec.flows[first].model_copy(update={"onset": normal})}
+    spec = case.spec.model_copy(update={"flows": flows})
+    model = build_model(spec, build_design(case), prior=True)
+    onset = pm.draw(model["onset"], draws=4000, random_seed=5)
+    axis = spec.time.axis
+    for j, name in enumerate(model.coords["onset_quantity"]):
+        prior = spec.flows[name].onset
+        z = (onset[:, j] - axis.elapsed(prior.mean)) / (prior.sd_days / DAYS_PER_MONTH)
+        expected = stats.norm() if prior.dist == "normal" else stats.t(prior.nu)
+        assert stats.kstest(z, expected.cdf).pvalue > 1e-3, name
+    assert {spec.flows[name].onset.dist for name in model.coords["onset_quantity"]} == {"normal", "student_t"}
 
 
 def test_a_flow_runs_between_its_onset_and_end_with_smooth_edges():

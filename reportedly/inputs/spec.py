@@ -45,12 +45,22 @@ class BetaPrior(Frozen):
 
 
 class OnsetPrior(Frozen):
-    """When a flow began: normal around a date, its spread in days."""
+    """When a flow began: around a date, its spread in days; `normal`, or `student_t` with `nu` degrees of freedom
+    for a start that may be months off what was reported (a first sighting can lag the start by a season)."""
 
-    dist: Literal["normal"]
+    dist: Literal["normal", "student_t"]
     mean: dt.date = Field(description="Most likely first day of the flow.")
-    sd_days: float = Field(gt=0, description="Standard deviation in days.")
+    sd_days: float = Field(gt=0, description="Spread in days: a normal's standard deviation, a student_t's scale.")
+    nu: float | None = Field(None, gt=2, description="student_t only: degrees of freedom (3: heavy tails).")
     reason: str = Field(min_length=1, description="One line on why.")
+
+    @model_validator(mode="after")
+    def _nu_with_student_t(self) -> OnsetPrior:
+        if self.dist == "student_t" and self.nu is None:
+            raise ValueError('dist = "student_t" needs nu, its degrees of freedom (e.g. nu = 3)')
+        if self.dist == "normal" and self.nu is not None:
+            raise ValueError('nu is for dist = "student_t"; remove it from a normal onset')
+        return self
 
 
 class SpreadPrior(Frozen):

@@ -8,7 +8,7 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
     trend_qm       = level_q * exp(w_qm)
     share_qm       = max(0, 1 + spread_q * z_qm),  z ~ N(0, 1)           a month's share of the trend (with a spread;
                      exp(spread_q * z_qm - spread_q^2 / 2) for a flow that moves in waves)
-    onset_q        ~ Normal(mu_q, sd_q)                                   months since the axis start
+    onset_q        = mu_q + sd_q * Z_q,  Z_q ~ N(0, 1) or Student-t(nu_q)    months since the axis start
     wave_q         = level_q * W_q,  W_q ~ LogNormal(...)                 a first wave at the onset, W_q months of the
                      level on top of the trend (a flow with `first_wave`; 0 otherwise), spread over the month from it
     end_q          = (onset_q or 0, the axis start) + D_q,  D_q ~ LogNormal(d_q, e_q)   when it stops (a duration)
@@ -47,7 +47,7 @@ import pytensor.tensor as pt
 from pymc.distributions.dist_math import normal_lccdf, normal_lcdf
 
 from reportedly.inputs.schema import RATINGS
-from reportedly.inputs.spec import ModelSpec
+from reportedly.inputs.spec import ModelSpec, OnsetPrior
 from reportedly.model.claim_op import CLAIM_INPUTS, claims_log_likelihood
 from reportedly.model.design import CLAIM_DATA, DESIGN_DATA, Design
 from reportedly.model.flow_op import NO_END, NO_ONSET, flows_of
@@ -85,7 +85,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
                                    dims="flow_quantity")
         step_z = pm.Normal("step_z", dims=("flow_quantity", "month"))
 
-        onset_z = pm.Normal("onset_z", dims="onset_quantity")
+        onset_z = _standard_onsets([spec.flows[q].onset for q in with_onset])
         onset_mean = np.array([axis.elapsed(spec.flows[q].onset.mean) for q in with_onset])
         onset_sd = np.array([spec.flows[q].onset.sd_days / DAYS_PER_MONTH for q in with_onset])
         onset = pm.Deterministic("onset", onset_mean + onset_sd * onset_z, dims="onset_quantity")
@@ -150,6 +150,22 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
 def _given(value, logp):
     """The claims' log-likelihood, computed with the flows (`value` carries only the claims' shape)."""
     return logp + 0 * value
+
+
+def _standard_onsets(priors: list[OnsetPrior]):
+    """Each onset's distance from its prior's mean in units of its spread: N(0, 1) for a normal onset (`onset_z`),
+    Student-t for a heavy-tailed one (`onset_t`), in the order of `priors`."""
+    if not priors:
+        return pt.zeros((0,))
+    heavy = np.array([p.dist == "student_t" for p in priors])
+    parts = []
+    if not heavy.all():
+        parts.append(pm.Normal("onset_z", shape=int((~heavy).sum())))
+    if heavy.any():
+        parts.append(pm.StudentT("onset_t", nu=np.array([p.nu for p in priors if p.nu is not None]),
+                                 shape=int(heavy.sum())))
+    order = np.argsort(np.concatenate([np.flatnonzero(~heavy), np.flatnonzero(heavy)]), kind="stable")
+    return pt.concatenate(parts)[order]
 
 
 def _per_flow(values, which: list[str], flows: list[str], missing: float):
