@@ -203,7 +203,7 @@ def render_seeds(sweep: dict) -> list[str]:
         "",
         f"`./run.sh bench --only-seeds --seeds {len(rows)}`: the shipped case, one compiled model, seeds 0 to "
         f"{len(rows) - 1}, {s['chains']} chains after {s['tune']:,} tuning steps, each stopping as `estimate` does "
-        f"(at a multiple of 250 draws a chain, once the gate passes with room; at most {s['draws']:,}). "
+        f"(at a multiple of {s['check_every']} draws a chain, once the gate passes with room; at most {s['draws']:,}). "
         f"**{len(rows) - len(failed)} of {len(rows)} seeds pass the gate.**",
         "",
         "| over the seeds | worst R-hat of a seed | worst bulk ESS of a seed |",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reportedly.fitting.compile_cache import compile_design
 from reportedly.fitting.gate import Diagnostics, next_try
-from reportedly.fitting.sampling import sample_compiled
+from reportedly.fitting.sampling import CHECK_EVERY, sample_compiled
 from reportedly.inputs.case import load_case
 from reportedly.model.design import build_design
 from reportedly.workflows.estimate import gate_of
@@ -52,7 +52,7 @@ def sweep(root: Path, seeds: int, **settings) -> dict:
             d, _, _ = judge(seed, tried)
             row["passed_again"] = d.passed
         rows.append(row)
-    return {"settings": sampler.model_dump(), "rows": rows}
+    return {"settings": {**sampler.model_dump(), "check_every": CHECK_EVERY}, "rows": rows}
 
 
 # Sampler settings tried against the shipped ones (see `sweep`): could a warm fit sample in less time?

@@ -158,22 +158,23 @@ def _compile(model, only: str | None = None) -> tuple[object, Layout | None]:
         raise ValueError(
             f"the model has shared variables other than the design's: {functions.logp_data + functions.expand_data}"
         )
-    slots = data_slices(len(functions.coords["claim"]), len(functions.coords["source"]))
-    n_data = max(stop for _, stop, _ in slots.values())
-    sizes = {"N_DIM": functions.n_dim, "N_DATA": n_data}
-    logp_source, expand_source = adapter.callback_sources(slots, functions.logp_data, functions.expand_data)
-    callbacks = {   # what `adapter.callback` takes for each: source, cache key, the compiled graph, sizes
-        "logp": (logp_source, adapter.callback_key(logp_source, functions.logp, **sizes), functions.logp, sizes),
-        "expand": (expand_source, adapter.callback_key(expand_source, functions.expand, **sizes,
-                                                       N_EXPANDED=functions.n_expanded),
-                   functions.expand, {**sizes, "N_EXPANDED": functions.n_expanded}),
-    }
-    keys = [key for _, key, _, _ in callbacks.values()]
-    kept = {k: v for k, v in asdict(functions).items() if k not in ("logp", "expand")}
-    layout = Layout(kept, n_data, *keys) if all(keys) else None
-    compiled = {name: adapter.callback(source, key, inner=inner, **size)
-                for name, (source, key, inner, size) in callbacks.items() if only in (None, name)}
+    sources, sizes = _callback_parts(functions)
+    keys = {name: adapter.callback_key(sources[name], getattr(functions, name), **sizes[name]) for name in CALLBACKS}
+    n_data = sizes["logp"]["N_DATA"]
+    kept = {k: v for k, v in asdict(functions).items() if k not in CALLBACKS}
+    layout = Layout(kept, n_data, keys["logp"], keys["expand"]) if all(keys.values()) else None
+    compiled = {name: adapter.callback(sources[name], keys[name], inner=getattr(functions, name), **sizes[name])
+                for name in CALLBACKS if only in (None, name)}
     return (None if only else adapter.assemble(functions, compiled["logp"], compiled["expand"], n_data)), layout
+
+
+def _callback_parts(functions: adapter.Functions) -> tuple[dict[str, str], dict[str, dict[str, int]]]:
+    """Each callback's source and sizes (by CALLBACKS' names), from the model's functions and the design's room."""
+    slots = data_slices(len(functions.coords["claim"]), len(functions.coords["source"]))
+    sizes = {"N_DIM": functions.n_dim, "N_DATA": max(stop for _, stop, _ in slots.values())}
+    logp_source, expand_source = adapter.callback_sources(slots, functions.logp_data, functions.expand_data)
+    return ({"logp": logp_source, "expand": expand_source},
+            {"logp": sizes, "expand": {**sizes, "N_EXPANDED": functions.n_expanded}})
 
 
 def _load(layout: Layout):
@@ -181,12 +182,10 @@ def _load(layout: Layout):
     from numba.core.errors import TypingError
 
     functions = adapter.Functions(**layout.functions, logp=None, expand=None)
-    slots = data_slices(len(functions.coords["claim"]), len(functions.coords["source"]))
-    logp_source, expand_source = adapter.callback_sources(slots, functions.logp_data, functions.expand_data)
-    sizes = {"N_DIM": functions.n_dim, "N_DATA": layout.n_data}
+    sources, sizes = _callback_parts(functions)
+    keys = {"logp": layout.logp_key, "expand": layout.expand_key}
     try:
-        logp = adapter.callback(logp_source, layout.logp_key, **sizes)
-        expand = adapter.callback(expand_source, layout.expand_key, **sizes, N_EXPANDED=functions.n_expanded)
+        logp, expand = (adapter.callback(sources[name], keys[name], **sizes[name]) for name in CALLBACKS)
     except TypingError:  # not in the cache: numba tried to compile, and the graph ("inner") is not there
         return None
     return adapter.assemble(functions, logp, expand, layout.n_data)
