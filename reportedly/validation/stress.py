@@ -207,20 +207,18 @@ def stress_task(refitter: Refitter, i: int, shape: str, truth: dict, true_headli
             rows.append(common | {"kind": "month inside a claimed window", **scored})
     start = est.axis.start
 
-    def true_total(quantity: str, first: dt.date, last: dt.date) -> float:
-        return daily_total(truth, design.quantities.index(quantity), (first - start).days, (last - start).days)
-
     def by_date(quantity: str, first: dt.date, last: dt.date) -> tuple:
         """The truth, the fit's answer and its constant-rate reading for the dates first..last."""
-        return (true_total(quantity, first, last), est.window_total(quantity, first, last),
+        return (daily_total(truth, design.quantities.index(quantity), (first - start).days, (last - start).days),
+                est.window_total(quantity, first, last),
                 window_totals(est.forecast_flow(quantity, 0), *est.axis.window(first, last)))
 
     for quantity, first, last, from_start in windows:
         days = (last - first).days + 1
-        dated = FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS
-        asked = [(dated, f"{quantity} {first} {days} days", *by_date(quantity, first, last))]
+        at_dates = by_date(quantity, first, last)
+        asked = [(FIRST_DAYS_BY_DATE if from_start else DAYS_TO_WEEKS, f"{quantity} {first} {days} days", *at_dates)]
         if from_start:   # as the first days of the flow wherever each draw puts them, and the total by their last day
-            asked.append((FIRST_DAYS, f"{quantity} first {days} days", true_total(quantity, first, last),
+            asked.append((FIRST_DAYS, f"{quantity} first {days} days", at_dates[0],
                           est.first_days(quantity, days).total, est.first_days(quantity, days, timing=False).total))
             asked.append((BY_A_DAY, f"{quantity} by {last}", *by_date(quantity, start, last)))
         for kind, item, value, answers, even in asked:
