@@ -172,22 +172,15 @@ def scale(claims=(20, 200, 2_000, 20_000), months=(120,)) -> list[dict]:
     adaptation = "diag"
     for m in months:
         for n in claims:
+            row = {"claims": n, "months": m, "adaptation": adaptation, "timeout_seconds": SCALE_TIMEOUT}
             try:
                 wall, done = run(
                     [PYTHON, "-c", SCALE_ONE, str(n), str(m), adaptation, str(Path(__file__).parent)],
                     timeout=SCALE_TIMEOUT,
                 )
-                row = {
-                    "claims": n,
-                    "months": m,
-                    "adaptation": adaptation,
-                    "timeout_seconds": SCALE_TIMEOUT,
-                    "wall_seconds": wall,
-                    **json.loads(done.stdout.strip().splitlines()[-1]),
-                }
+                row |= {"wall_seconds": wall, **json.loads(done.stdout.strip().splitlines()[-1])}
             except subprocess.TimeoutExpired:
-                row = {"claims": n, "months": m, "adaptation": adaptation, "timeout_seconds": SCALE_TIMEOUT,
-                       "wall_seconds": None}
+                row["wall_seconds"] = None
             rows.append(row)
             print(f"scale {n} claims x {m} months: {row['wall_seconds']}", file=sys.stderr, flush=True)
     return rows

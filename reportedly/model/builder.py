@@ -162,7 +162,7 @@ def _standard_onsets(priors: list[OnsetPrior]):
     if not heavy.all():
         parts.append(pm.Normal("onset_z", shape=int((~heavy).sum())))
     if heavy.any():
-        parts.append(pm.StudentT("onset_t", nu=np.array([p.nu for p in priors if p.nu is not None]),
+        parts.append(pm.StudentT("onset_t", nu=np.array([p.nu for p, t in zip(priors, heavy) if t]),
                                  shape=int(heavy.sum())))
     order = np.argsort(np.concatenate([np.flatnonzero(~heavy), np.flatnonzero(heavy)]), kind="stable")
     return pt.concatenate(parts)[order]
