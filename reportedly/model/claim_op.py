@@ -29,6 +29,9 @@ from reportedly.model.likelihood import interval_logp_and_slopes
 # The design's arrays the operation reads after the flows, capacities, biases and scales, in this order.
 CLAIM_INPUTS = ("quantity_index", "ratio_index", "is_conversion", "k0", "start_share", "k1", "end_share",
                 "source_index", "log_lower", "log_upper", "weight")
+# What `_claims_logp` keeps at each claim's node for the gradient: truth, the two standardised bounds, log-likelihood
+# and its two slopes.
+NODE_VALUES = 6
 
 
 @numba.njit(cache=True)
@@ -87,9 +90,11 @@ def _before_end(end, months):
 @numba.njit(cache=True)
 def _claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, start_share, k1,
                  end_share, source_index, log_lower, log_upper, weight):
+    """Each claim's weighted log-likelihood, and at each of its quadrature nodes (claim, node, NODE_VALUES) what its
+    gradient needs: the truth, the standardised bounds, the log-likelihood and its slopes in the two bounds."""
     running = _running_totals(flow)
     out = np.zeros(quantity_index.shape[0])
-    logp = np.empty(start_share.shape[1])
+    at_nodes = np.zeros((quantity_index.shape[0], start_share.shape[1], NODE_VALUES))
     for i in range(out.shape[0]):
         if weight[i] == 0:
             continue
@@ -99,9 +104,25 @@ def _claims_logp(flow, capacity, bias, sigma, quantity_index, ratio_index, is_co
             truth = _truth(running, capacity, i, j, quantity_index, ratio_index, is_conversion, k0, start_share, k1,
                            end_share)
             mu = math.log(max(truth, LEAST_ESTIMATED)) + bias[s]
-            logp[j] = interval_logp_and_slopes((log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s])[0]
-        out[i] = weight[i] * (logp[0] if nodes == 1 else _log_mean_exp(logp[:nodes]))
-    return out
+            a, b = (log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s]
+            logp, d_a, d_b = interval_logp_and_slopes(a, b)
+            at_nodes[i, j, 0], at_nodes[i, j, 1], at_nodes[i, j, 2] = truth, a, b
+            at_nodes[i, j, 3], at_nodes[i, j, 4], at_nodes[i, j, 5] = logp, d_a, d_b
+        out[i] = weight[i] * (at_nodes[i, 0, 3] if nodes == 1 else _log_mean_exp(at_nodes[i, :nodes, 3]))
+    return out, at_nodes
+
+
+@numba.njit(cache=True)
+def claims_logp_and_nodes(flow, end, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0,
+                          start_share, k1, end_share, source_index, log_lower, log_upper, weight):
+    """`claims_logp`, with what its gradient needs at each claim's nodes, running and stopped."""
+    data = (quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, log_lower,
+            log_upper, weight)
+    running, running_nodes = _claims_logp(flow, capacity, bias, sigma, *data)
+    if np.all(end >= NO_END):
+        return running, running.copy(), running_nodes, running_nodes.copy()
+    stopped, stopped_nodes = _claims_logp(flow * _before_end(end, flow.shape[1])[0], capacity, bias, sigma, *data)
+    return running, stopped, running_nodes, stopped_nodes
 
 
 @numba.njit(cache=True)
@@ -110,47 +131,40 @@ def claims_logp(flow, end, capacity, bias, sigma, quantity_index, ratio_index, i
     """Each claim's log-likelihood (averaged over the quadrature nodes of the shares of the months its window cuts),
     times its weight (0 for a spare row): with the flows running on, and with each row stopped at its `end`
     (NO_END: runs on)."""
-    data = (quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, log_lower,
-            log_upper, weight)
-    running = _claims_logp(flow, capacity, bias, sigma, *data)
-    if np.all(end >= NO_END):
-        return running, running.copy()
-    return running, _claims_logp(flow * _before_end(end, flow.shape[1])[0], capacity, bias, sigma, *data)
+    running, stopped, _, _ = claims_logp_and_nodes(flow, end, capacity, bias, sigma, quantity_index, ratio_index,
+                                                   is_conversion, k0, start_share, k1, end_share, source_index,
+                                                   log_lower, log_upper, weight)
+    return running, stopped
 
 
 @numba.njit(cache=True)
-def _claims_logp_pullback(cotangent, flow, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0,
-                          start_share, k1, end_share, source_index, log_lower, log_upper, weight):
-    running = _running_totals(flow)
-    rows, months = flow.shape
+def _claims_logp_pullback(cotangent, at_nodes, rows, months, capacity, bias, sigma, quantity_index, ratio_index,
+                          is_conversion, k0, start_share, k1, end_share, source_index, weight):
+    """The gradient of sum(cotangent * _claims_logp) in the flows (rows, months), capacities, biases and scales,
+    from what `_claims_logp` kept at each claim's nodes."""
     d_flow = np.zeros((rows, months + 1))
     d_running = np.zeros((rows, months + 2))   # a window adds to every month from its start to its end
     d_capacity, d_bias, d_sigma = np.zeros(capacity.shape[0]), np.zeros(bias.shape[0]), np.zeros(sigma.shape[0])
-    truth, logp, share, a, b, d_a, d_b = np.empty((7, start_share.shape[1]))   # per node, reused claim to claim
+    share = np.empty(start_share.shape[1])   # per node, reused claim to claim
     for i in range(quantity_index.shape[0]):
         g = cotangent[i] * weight[i]
         if g == 0:
             continue
         s = source_index[i]
         nodes = _nodes(i, is_conversion, start_share, end_share)
-        for j in range(nodes):
-            truth[j] = _truth(running, capacity, i, j, quantity_index, ratio_index, is_conversion, k0, start_share,
-                              k1, end_share)
-            mu = math.log(max(truth[j], LEAST_ESTIMATED)) + bias[s]
-            a[j], b[j] = (log_lower[i] - mu) / sigma[s], (log_upper[i] - mu) / sigma[s]
-            logp[j], d_a[j], d_b[j] = interval_logp_and_slopes(a[j], b[j])
-        top = logp[:nodes].max()
+        top = at_nodes[i, :nodes, 3].max()
         for j in range(nodes):   # each node's share of the claim's likelihood
-            share[j] = math.exp(logp[j] - top)
+            share[j] = math.exp(at_nodes[i, j, 3] - top)
         total = share[:nodes].sum()
         for j in range(nodes):
+            truth, a, b, _, d_a, d_b = at_nodes[i, j]
             gj = g * share[j] / total
-            d_mu = -gj * (d_a[j] + d_b[j]) / sigma[s]
-            d_sigma[s] -= gj * (a[j] * d_a[j] + b[j] * d_b[j]) / sigma[s]
+            d_mu = -gj * (d_a + d_b) / sigma[s]
+            d_sigma[s] -= gj * (a * d_a + b * d_b) / sigma[s]
             d_bias[s] += d_mu
-            if truth[j] <= LEAST_ESTIMATED:
+            if truth <= LEAST_ESTIMATED:
                 continue
-            d_truth = d_mu / truth[j]
+            d_truth = d_mu / truth
             if is_conversion[i] > 0:
                 d_capacity[ratio_index[i]] += d_truth
                 continue
@@ -172,40 +186,57 @@ def claims_logp_pullback(d_running, d_stopped, flow, end, capacity, bias, sigma,
                          is_conversion, k0, start_share, k1, end_share, source_index, log_lower, log_upper, weight):
     """The gradient of sum(d_running * running + d_stopped * stopped) (see `claims_logp`) in the flows, ends,
     capacities, biases and scales."""
-    data = (quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, log_lower,
-            log_upper, weight)
-    d_flow, d_capacity, d_bias, d_sigma = _claims_logp_pullback(d_running, flow, capacity, bias, sigma, *data)
+    _, _, running_nodes, stopped_nodes = claims_logp_and_nodes(
+        flow, end, capacity, bias, sigma, quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share,
+        source_index, log_lower, log_upper, weight)
+    return nodes_pullback(d_running, d_stopped, running_nodes, stopped_nodes, flow, end, capacity, bias, sigma,
+                          quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index,
+                          log_lower, log_upper, weight)
+
+
+@numba.njit(cache=True)
+def nodes_pullback(d_running, d_stopped, running_nodes, stopped_nodes, flow, end, capacity, bias, sigma,
+                   quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, log_lower,
+                   log_upper, weight):
+    """`claims_logp_pullback` given what `claims_logp_and_nodes` kept at the claims' nodes."""
+    rows, months = flow.shape
+    data = (quantity_index, ratio_index, is_conversion, k0, start_share, k1, end_share, source_index, weight)
+    d_flow, d_capacity, d_bias, d_sigma = _claims_logp_pullback(d_running, running_nodes, rows, months, capacity,
+                                                                bias, sigma, *data)
     d_end = np.zeros(end.shape[0])
     if np.all(end >= NO_END) or not np.any(d_stopped != 0):
         return d_flow, d_end, d_capacity, d_bias, d_sigma
-    share, slope = _before_end(end, flow.shape[1])
-    d_through, d_capacity_s, d_bias_s, d_sigma_s = _claims_logp_pullback(d_stopped, flow * share, capacity, bias,
-                                                                       sigma, *data)
+    share, slope = _before_end(end, months)
+    d_through, d_capacity_s, d_bias_s, d_sigma_s = _claims_logp_pullback(d_stopped, stopped_nodes, rows, months,
+                                                                       capacity, bias, sigma, *data)
     for r in range(end.shape[0]):
-        for m in range(flow.shape[1]):
+        for m in range(months):
             d_end[r] += d_through[r, m] * flow[r, m] * slope[r, m]
     return d_flow + d_through * share, d_end, d_capacity + d_capacity_s, d_bias + d_bias_s, d_sigma + d_sigma_s
 
 
 class ClaimsLogpPullback(Op):
-    """The gradient of `ClaimsLogp`: the two outputs' cotangents first, then the same inputs."""
+    """The gradient of `ClaimsLogp`: the two outputs' cotangents, what it kept at the claims' nodes running and
+    stopped, then the same inputs."""
 
     __props__ = ()
 
-    def make_node(self, d_running, d_stopped, *inputs):
+    def make_node(self, d_running, d_stopped, running_nodes, stopped_nodes, *inputs):
         """The node applying the operation to these inputs."""
-        inputs = [pt.as_tensor_variable(x) for x in (d_running, d_stopped, *inputs)]
-        return Apply(self, inputs, [x.type() for x in inputs[2:7]])
+        inputs = [pt.as_tensor_variable(x) for x in (d_running, d_stopped, running_nodes, stopped_nodes, *inputs)]
+        return Apply(self, inputs, [x.type() for x in inputs[4:9]])
 
     def perform(self, node, inputs, outputs):
         """Compute the outputs outside numba (PyTensor's Python backends)."""
-        for out, value in zip(outputs, claims_logp_pullback(*inputs)):
+        for out, value in zip(outputs, nodes_pullback(*inputs)):
             out[0] = value
 
 
 class ClaimsLogp(Op):
-    """claims_logp(flow, end, capacity, bias, sigma, *design arrays in CLAIM_INPUTS order) -> (running, stopped),
-    each (claim,)."""
+    """claims_logp_and_nodes(flow, end, capacity, bias, sigma, *design arrays in CLAIM_INPUTS order) -> (running,
+    stopped), each (claim,), and what its gradient needs at the claims' nodes, running and stopped, (claim, node,
+    NODE_VALUES), for the gradient alone: they carry no gradient of their own (`claims_log_likelihood` gives the
+    two log-likelihoods)."""
 
     __props__ = ()
 
@@ -215,22 +246,24 @@ class ClaimsLogp(Op):
             raise TypeError(f"ClaimsLogp takes the design's {', '.join(CLAIM_INPUTS)}")
         inputs = [pt.cast(pt.as_tensor_variable(x), "float64") for x in (flow, end, capacity, bias, sigma)]
         inputs += [pt.as_tensor_variable(x) for x in design]
-        return Apply(self, inputs, [pt.dvector(), pt.dvector()])
+        return Apply(self, inputs, [pt.dvector(), pt.dvector(), pt.dtensor3(), pt.dtensor3()])
 
     def perform(self, node, inputs, outputs):
         """Compute the outputs outside numba (PyTensor's Python backends)."""
-        for out, value in zip(outputs, claims_logp(*inputs)):
+        for out, value in zip(outputs, claims_logp_and_nodes(*inputs)):
             out[0] = value
 
     def pullback(self, inputs, outputs, cotangents):
         """The gradient: `ClaimsLogpPullback` in the flows, ends, capacities, biases and scales; none in the design."""
         cotangents = [pt.zeros_like(out) if isinstance(c.type, DisconnectedType) else c
-                      for out, c in zip(outputs, cotangents)]
-        return [*ClaimsLogpPullback()(*cotangents, *inputs), *(DisconnectedType()() for _ in CLAIM_INPUTS)]
+                      for out, c in zip(outputs[:2], cotangents[:2])]
+        gradient = ClaimsLogpPullback()(*cotangents, *outputs[2:], *inputs)
+        return [*gradient, *(DisconnectedType()() for _ in CLAIM_INPUTS)]
 
     def connection_pattern(self, node):
-        """Which inputs the outputs depend on differentiably."""
-        return [[True, True]] * 5 + [[False, False]] * len(CLAIM_INPUTS)
+        """Which inputs the outputs depend on differentiably: the log-likelihoods on the flows, ends, capacities,
+        biases and scales; what is kept at the nodes, the gradient's own, on none."""
+        return [[True, True, False, False]] * 5 + [[False] * 4] * len(CLAIM_INPUTS)
 
 
 # PyTensor caches compiled graphs by their operations' keys: the kernels' source (here and in `likelihood`) versions
@@ -241,12 +274,15 @@ _VERSION = int(hashlib.sha256(_SOURCE.encode()).hexdigest()[:12], 16)
 
 @register_funcify_default_op_cache_key(ClaimsLogp)
 def _numba_claims_logp(op, node, **kwargs):
-    return claims_logp, _VERSION
+    return claims_logp_and_nodes, _VERSION
 
 
 @register_funcify_default_op_cache_key(ClaimsLogpPullback)
 def _numba_claims_logp_pullback(op, node, **kwargs):
-    return claims_logp_pullback, _VERSION
+    return nodes_pullback, _VERSION
 
 
-claims_log_likelihood = ClaimsLogp()
+def claims_log_likelihood(*inputs):
+    """Each claim's log-likelihood, running and stopped (`ClaimsLogp`), as two PyTensor variables."""
+    running, stopped, _, _ = ClaimsLogp()(*inputs)
+    return running, stopped

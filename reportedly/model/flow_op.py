@@ -122,11 +122,20 @@ def _flows(trend, share, onset, end, wave, realised, link_base, link_ratio):
 
 
 @numba.njit(cache=True)
+def latent_flows_and_pieces(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
+                            spread_waves, link_base, link_ratio):
+    """The flows then the links, (quantity, month) (see the module's docstring), with the trend and the months' shares
+    they came from (for the gradient, which then need not compute them again)."""
+    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
+    return _flows(trend, share, onset, end, wave, realised, link_base, link_ratio), trend, share
+
+
+@numba.njit(cache=True)
 def latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
                  spread_waves, link_base, link_ratio):
     """The flows then the links, (quantity, month) (see the module's docstring)."""
-    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
-    return _flows(trend, share, onset, end, wave, realised, link_base, link_ratio)
+    return latent_flows_and_pieces(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows,
+                                   spread_sd, spread_waves, link_base, link_ratio)[0]
 
 
 @numba.njit(cache=True)
@@ -134,9 +143,17 @@ def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, 
                           spread_sd, spread_waves, link_base, link_ratio):
     """The gradient of sum(cotangent * latent_flows) in the log levels, smoothness, steps, onsets, ends, first waves,
     shares and realised ratios."""
+    out, trend, share = latent_flows_and_pieces(log_level, smoothness, step_z, onset, end, wave, share_z, realised,
+                                                spread_rows, spread_sd, spread_waves, link_base, link_ratio)
+    return pieces_pullback(cotangent, out, trend, share, log_level, smoothness, step_z, onset, end, wave, share_z,
+                           realised, spread_rows, spread_sd, spread_waves, link_base, link_ratio)
+
+
+@numba.njit(cache=True)
+def pieces_pullback(cotangent, out, trend, share, log_level, smoothness, step_z, onset, end, wave, share_z, realised,
+                    spread_rows, spread_sd, spread_waves, link_base, link_ratio):
+    """`latent_flows_pullback` given the flows, trend and shares `latent_flows_and_pieces` computed."""
     flows, months = step_z.shape
-    trend, share = _pieces(log_level, smoothness, step_z, share_z, spread_rows, spread_sd, spread_waves)
-    out = _flows(trend, share, onset, end, wave, realised, link_base, link_ratio)
     d_flow = cotangent[:flows].copy()
     d_realised = np.zeros(realised.shape[0])
     for j in range(link_base.shape[0]):
@@ -175,24 +192,26 @@ def latent_flows_pullback(cotangent, log_level, smoothness, step_z, onset, end, 
 
 
 class LatentFlowsPullback(Op):
-    """The gradient of `LatentFlows`: cotangent first, then the same inputs."""
+    """The gradient of `LatentFlows`: the flows' cotangent, the flows, trend and shares it computed, then the same
+    inputs."""
 
     __props__ = ()
 
-    def make_node(self, cotangent, *inputs):
+    def make_node(self, cotangent, flows, trend, share, *inputs):
         """The node applying the operation to these inputs."""
-        inputs = [pt.as_tensor_variable(x) for x in (cotangent, *inputs)]
-        return Apply(self, inputs, [x.type() for x in inputs[1:-SHAPE_INPUTS]])
+        inputs = [pt.as_tensor_variable(x) for x in (cotangent, flows, trend, share, *inputs)]
+        return Apply(self, inputs, [x.type() for x in inputs[4:-SHAPE_INPUTS]])
 
     def perform(self, node, inputs, outputs):
         """Compute the outputs outside numba (PyTensor's Python backends)."""
-        for out, value in zip(outputs, latent_flows_pullback(*inputs)):
+        for out, value in zip(outputs, pieces_pullback(*inputs)):
             out[0] = value
 
 
 class LatentFlows(Op):
-    """latent_flows(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows, spread_sd,
-    spread_waves, link_base, link_ratio) -> (flows then links, month)."""
+    """latent_flows_and_pieces(log_level, smoothness, step_z, onset, end, wave, share_z, realised, spread_rows,
+    spread_sd, spread_waves, link_base, link_ratio) -> (flows then links, month), and the trend and the months' shares
+    (flow, month) for the gradient alone: they carry no gradient of their own (`flows_of` gives the flows)."""
 
     __props__ = ()
 
@@ -227,19 +246,22 @@ class LatentFlows(Op):
                 (link_ratio, "int64"),
             )
         ]
-        return Apply(self, [*latent, *shape], [pt.dmatrix()])
+        return Apply(self, [*latent, *shape], [pt.dmatrix(), pt.dmatrix(), pt.dmatrix()])
 
     def perform(self, node, inputs, outputs):
         """Compute the outputs outside numba (PyTensor's Python backends)."""
-        outputs[0][0] = latent_flows(*inputs)
+        for out, value in zip(outputs, latent_flows_and_pieces(*inputs)):
+            out[0] = value
 
     def pullback(self, inputs, outputs, cotangents):
         """The gradient: `LatentFlowsPullback` in the latent pieces; none in the flows' shape."""
-        return [*LatentFlowsPullback()(cotangents[0], *inputs), *(DisconnectedType()() for _ in range(SHAPE_INPUTS))]
+        return [*LatentFlowsPullback()(cotangents[0], *outputs, *inputs),
+                *(DisconnectedType()() for _ in range(SHAPE_INPUTS))]
 
     def connection_pattern(self, node):
-        """Which inputs the output depends on differentiably."""
-        return [[True]] * (len(node.inputs) - SHAPE_INPUTS) + [[False]] * SHAPE_INPUTS
+        """Which inputs the outputs depend on differentiably: the flows on the latent pieces; the trend and shares,
+        the gradient's own, on none."""
+        return [[True, False, False]] * (len(node.inputs) - SHAPE_INPUTS) + [[False, False, False]] * SHAPE_INPUTS
 
 
 # PyTensor caches compiled graphs by their operations' keys: the kernels' source (and the edges and waves) versions
@@ -250,12 +272,14 @@ _VERSION = int(hashlib.sha256(_SOURCE.encode()).hexdigest()[:12], 16)
 
 @register_funcify_default_op_cache_key(LatentFlows)
 def _numba_latent_flows(op, node, **kwargs):
-    return latent_flows, _VERSION
+    return latent_flows_and_pieces, _VERSION
 
 
 @register_funcify_default_op_cache_key(LatentFlowsPullback)
 def _numba_latent_flows_pullback(op, node, **kwargs):
-    return latent_flows_pullback, _VERSION
+    return pieces_pullback, _VERSION
 
 
-flows_of = LatentFlows()
+def flows_of(*inputs):
+    """The flows then the links (quantity, month) of `LatentFlows`'s inputs, as a PyTensor variable."""
+    return LatentFlows()(*inputs)[0]
