@@ -64,15 +64,22 @@ def truth_headlines(refitter: Refitter, truth: xr.Dataset, i: int) -> dict[str, 
 def _sbc_task(refitter: Refitter, i: int, truth: dict, true_headlines: dict, seed: int) -> list[dict]:
     simulated = simulate_design(refitter.design, truth, seed=seed + 1 + i)
     est, divergences = refitter.fit(seed + 100_000 + i, simulated)
+    ties = np.random.default_rng([seed, i])
     rows = []
     for name, draws in est.headline_draws().data_vars.items():
         draws, value = draws.values.ravel(), true_headlines[name]
         thinned = np.sort(draws)[:: max(1, len(draws) // RANK_DRAWS)][:RANK_DRAWS]
         inside = {f"inside_{percent(level)}": bool(low <= value <= high)
                   for level in LEVELS for low, high in [np.quantile(draws, bounds(level))]}
-        rows.append({"sim": i, "headline": name, "truth": value, "rank": int(np.sum(thinned < value)), **inside,
+        rows.append({"sim": i, "headline": name, "truth": value, "rank": rank_among(thinned, value, ties), **inside,
                      "divergences": divergences})
     return rows
+
+
+def rank_among(draws: np.ndarray, value: float, rng: np.random.Generator) -> int:
+    """How many of `draws` lie below `value`, with ties broken at random: a truth of exactly nothing among draws of
+    nothing (a flow that had stopped) takes any of the tied places alike, as a continuous truth would."""
+    return int(np.sum(draws < value)) + int(rng.integers(0, np.sum(draws == value) + 1))
 
 
 def sbc_coverage(results: pd.DataFrame, family_confidence: float = FAMILY_CONFIDENCE) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from reportedly.inputs.case import Case
 from reportedly.levels import LEVELS, percent
 from reportedly.model.timing import STARTED
 from reportedly.results.render import interval_text, number
+from reportedly.validation.calibration import RANK_BINS
 from reportedly.validation.rolling import RollingOrigin
 from reportedly.validation.settings import CheckSettings
 from reportedly.validation.stress import KINDS, SHORT_KINDS
@@ -190,7 +191,8 @@ def render_validation(case: Case, results: CheckResults, stamp: dict) -> str:
         f"{s.sims} simulations: a truth drawn from the model's prior, claims simulated with the shipped claims' "
         "windows, sources, wording and precision, a refit, and the truth's place in the posterior. Coverage should "
         "match the nominal level within the binomial band (family-wise 95% over all checks); rank-uniformity "
-        f"p-values are chi-square tests over {10} bins. {divergent} of {s.sims} refits had divergences. "
+        f"p-values are chi-square tests over {RANK_BINS} bins of the ranks (ties, a truth of nothing among draws of "
+        f"nothing, broken at random). {divergent} of {s.sims} refits had divergences. "
         f"**{'All coverages are inside their bands.' if results.calibrated else 'Some coverage is OUTSIDE its band.'}**"
         + (
             f" With {s.sims} simulations the bands are wide (90% band {cov['band_90_low'].min():.2f}–"
