@@ -3,7 +3,8 @@
 import numpy as np
 from scipy import stats
 
-from reportedly.validation.calibration import RANK_BINS, RANK_DRAWS, rank_among
+from reportedly.validation.calibration import rank_among
+from reportedly.validation.settings import RANK_BINS, RANK_DRAWS, RANK_RANGE
 
 
 def test_a_truth_tied_with_the_draws_takes_any_tied_place():
@@ -11,7 +12,7 @@ def test_a_truth_tied_with_the_draws_takes_any_tied_place():
     # the draws below it ranked every such truth 0, which put workers' rank test at p 0.00 in a calibrated model.
     rng = np.random.default_rng(0)
     ranks = [rank_among(np.zeros(RANK_DRAWS), 0.0, rng) for _ in range(5000)]
-    counts = np.histogram(ranks, bins=RANK_BINS, range=(0, RANK_DRAWS + 1))[0]
+    counts = np.histogram(ranks, bins=RANK_BINS, range=RANK_RANGE)[0]
     assert stats.chisquare(counts).pvalue > 0.001
     assert min(ranks) == 0 and max(ranks) == RANK_DRAWS
 

@@ -14,16 +14,11 @@ from reportedly.model.builder import build_model
 from reportedly.model.simulate import TRUTH_VARIABLES, simulate_design
 from reportedly.results.tables import headline_table
 from reportedly.validation.refit import Progress, Refitter, no_progress
+from reportedly.validation.settings import RANK_BINS, RANK_DRAWS, RANK_RANGE
 from reportedly.validation.sweep import run_tasks
 
 # Coverage checks pass inside a family-wise 95% binomial band (Bonferroni over all checks).
 FAMILY_CONFIDENCE = 0.95
-
-
-RANK_DRAWS = 100   # posterior draws kept (evenly thinned) to rank the truth among
-
-
-RANK_BINS = 10
 
 
 def prior_draws(refitter: Refitter, draws: int, seed: int) -> xr.Dataset:
@@ -99,7 +94,7 @@ def sbc_coverage(results: pd.DataFrame, family_confidence: float = FAMILY_CONFID
                     f"se_{percent(level)}": float(np.sqrt(level * (1 - level) / n)),
                     f"band_{percent(level)}_low": low / n, f"band_{percent(level)}_high": high / n,
                     f"ok_{percent(level)}": bool(low / n <= covered <= high / n)}
-        counts = np.histogram(group["rank"], bins=RANK_BINS, range=(0, RANK_DRAWS + 1))[0]
+        counts = np.histogram(group["rank"], bins=RANK_BINS, range=RANK_RANGE)[0]
         row["rank_chi2_p"] = float(stats.chisquare(counts).pvalue)
         rows.append(row)
     return pd.DataFrame(rows)

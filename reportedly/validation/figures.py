@@ -13,6 +13,7 @@ from matplotlib.ticker import FuncFormatter
 from reportedly.results import store
 from reportedly.results.figures import log_scale
 from reportedly.results.render import number
+from reportedly.validation.settings import RANK_BINS, RANK_RANGE
 
 
 def sbc_figure(validation: dict):
@@ -24,8 +25,8 @@ def sbc_figure(validation: dict):
     fig, axes = plt.subplots(rows, cols, figsize=(12, 2.4 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), names):
         ranks = sbc.loc[sbc["headline"] == name, "rank"]
-        ax.hist(ranks, bins=10, range=(0, 101), color="tab:blue", alpha=0.7)
-        ax.axhline(len(ranks) / 10, color="k", lw=0.8)
+        ax.hist(ranks, bins=RANK_BINS, range=RANK_RANGE, color="tab:blue", alpha=0.7)
+        ax.axhline(len(ranks) / RANK_BINS, color="k", lw=0.8)
         ax.set_title(name, fontsize=8)
         ax.set_yticks([])
     for ax in axes.ravel()[len(names):]:

@@ -10,9 +10,8 @@ from reportedly.inputs.case import Case
 from reportedly.levels import LEVELS, percent
 from reportedly.model.timing import STARTED
 from reportedly.results.render import interval_text, number
-from reportedly.validation.calibration import RANK_BINS
 from reportedly.validation.rolling import RollingOrigin
-from reportedly.validation.settings import CheckSettings
+from reportedly.validation.settings import RANK_BINS, CheckSettings
 from reportedly.validation.stress import KINDS, SHORT_KINDS
 
 

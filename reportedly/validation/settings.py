@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Simulation-based calibration ranks each truth among RANK_DRAWS evenly thinned posterior draws (ranks 0 to RANK_DRAWS)
+# and judges, and draws, their uniformity in RANK_BINS bins over RANK_RANGE.
+RANK_DRAWS = 100
+RANK_BINS = 10
+RANK_RANGE = (0, RANK_DRAWS + 1)
+
 
 @dataclass(frozen=True)
 class CheckSettings:
