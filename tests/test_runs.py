@@ -32,11 +32,25 @@ def reportedly(root: Path, *args: str, env: dict | None = None) -> subprocess.Po
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for(condition, seconds: float = 240.0) -> None:
+def wait_for(condition, seconds: float = 240.0):
+    """The first true value of `condition()`, asked every tenth of a second."""
     until = time.monotonic() + seconds
-    while not condition():
+    while not (found := condition()):
         assert time.monotonic() < until, "timed out"
         time.sleep(0.1)
+    return found
+
+
+def compile_children(pid: int) -> list[psutil.Process]:
+    """The running children of process `pid` that compile a model; one that has just ended is not among them."""
+    found = []
+    for child in psutil.Process(pid).children():
+        try:
+            if "compile_cache" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:   # ended (ZombieProcess is one) between the listing and the look
+            continue
+    return found
 
 
 def test_a_second_run_on_a_case_is_refused_at_once_or_waits(tmp_path):
@@ -77,11 +91,13 @@ def test_a_compile_child_dies_with_its_parent_and_two_processes_compile_a_model_
     caches = tmp_path / "caches"
     env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={caches}", "NUMBA_CACHE_DIR": str(caches / "numba")}
     parent = reportedly(root, "estimate", "--quiet", env=env)
-    wait_for(lambda: any("compile_cache" in " ".join(c.cmdline()) for c in psutil.Process(parent.pid).children()))
-    child = next(c for c in psutil.Process(parent.pid).children() if "compile_cache" in " ".join(c.cmdline()))
-    parent.send_signal(signal.SIGKILL)
-    parent.communicate()
-    child.wait(timeout=10)   # raises psutil.TimeoutExpired if the orphan lives on
+    try:
+        children = wait_for(lambda: compile_children(parent.pid))
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.communicate()
+    for child in children:
+        child.wait(timeout=10)   # raises psutil.TimeoutExpired if the orphan lives on
 
     script = ("import sys, logging; logging.basicConfig(level=logging.INFO)\n"
               "from pathlib import Path; from reportedly.inputs.case import load_case\n"
