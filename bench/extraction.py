@@ -8,7 +8,7 @@ article with the page's date; a labelled figure is found when a proposal from it
 whether the proposal's qualifier and window agree (a window with a start compares by its start and end, one with
 none by its end; windows labelled null are rates or plans and are not scored). Scored per kind of phrasing.
 
-The seed articles: for every shipped claim (used or not), the proposal from the same article whose sentence holds
+The seed articles: for every shipped claim that prints a figure (used or not; `extract` proposes no dated starts), the proposal from the same article whose sentence holds
 the claim's quote and whose figure has the claim's value; then whether its qualifier, window and quantity agree.
 Proposals that match no shipped claim are counted as not claims.
 """
@@ -25,6 +25,7 @@ import yaml
 from reportedly.inputs.case import load_case
 from reportedly.inputs.extract import propose
 from reportedly.inputs.quotes import normalise
+from reportedly.inputs.schema import ClaimKind
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus" / "sentences.yaml"
@@ -93,7 +94,7 @@ def score(root: Path = ROOT) -> dict:
     by_article: dict[str, list] = {}
     rows = []
     claims = case.evidence.claims
-    for claim in claims:
+    for claim in (c for c in claims if c.kind != ClaimKind.onset):
         article = claim.article
         if article not in by_article:
             dated = max(c.report_date for c in claims if c.article == article)  # the article's own date

@@ -20,7 +20,7 @@ from reportedly.fitting.sampling import sample
 from reportedly.inputs.schema import RATINGS
 from reportedly.inputs.spec import load_spec
 from reportedly.model.builder import build_model
-from reportedly.model.design import Design
+from reportedly.model.design import OPEN, Design
 from reportedly.model.simulate import draw_truth, simulate_design
 from reportedly.model.timing import claim_shares
 
@@ -55,7 +55,8 @@ def synthetic_design(spec, n_claims: int, rng: np.random.Generator, running: np.
         source_index=rng.integers(0, len(sources), n_claims),
         log_lower=np.zeros(n_claims), log_upper=np.ones(n_claims), log_value=np.zeros(n_claims),
         rule=list(rng.choice(RULES, n_claims)), significant_figures=rng.integers(1, 3, n_claims),
-        weight=np.ones(n_claims),
+        weight=np.ones(n_claims), is_onset=np.zeros(n_claims), onset_row=np.zeros(n_claims, dtype=int),
+        onset_lower=np.full(n_claims, -OPEN), onset_upper=np.full(n_claims, OPEN),
     )
 
 

@@ -7,8 +7,8 @@
 Draws the same truths as `reportedly check --seed 1 --stress-sims N` (its simulations of those shapes, the check's
 refit settings: 4 chains of 250 draws after 300 tuning steps), so a variant of the model file can be scored on them
 in minutes instead of the check's twenty. Prints each shape's coverage by kind of item as validation.md does, then
-for a flow's first days, and for its total by a day of its first weeks, how many windows fell inside the 90% interval,
-above it and below it, flow by flow.
+for a flow's first days (as the first days of each draw's flow, and by the truth's dates) and for its total by a day
+of its first weeks, how many windows fell inside the 90% interval, above it and below it, flow by flow.
 """
 
 from __future__ import annotations
@@ -57,6 +57,6 @@ if __name__ == "__main__":
     coverage = stress.stress_coverage(rows)
     print(coverage.pivot(index="shape", columns="kind", values="coverage_90").loc[shapes, list(stress.KINDS)]
           .round(2).to_string())
-    for kind in (stress.FIRST_DAYS, stress.BY_A_DAY):
+    for kind in (stress.FIRST_DAYS, stress.FIRST_DAYS_BY_DATE, stress.BY_A_DAY):
         print(f"\n{kind}: the truth inside, above and below the 90% interval")
         print(by_flow(rows, kind).to_string())

@@ -14,7 +14,7 @@ FILE_ORDER = (
     "test_claims.py", "test_extract.py", "test_properties.py", "test_likelihood.py", "test_layers.py", "test_style.py",
     "test_timing.py", "test_stress.py", "test_calibration.py", "test_bench.py",
     "test_second_case.py", "test_notebooks.py", "test_faults.py", "test_runs.py", "test_estimate.py", "test_model.py",
-    "test_compiled.py", "test_recovery.py", "test_page.py",
+    "test_compiled.py", "test_recovery.py", "test_page.py", "test_onsets.py",
 )
 
 

@@ -18,9 +18,10 @@ DIA = CLAIMS / "001_4a3346a7603ef775.yaml"
 
 def test_shipped_claims_load_clean():
     evidence = load_evidence(ROOT / "seeds")
-    assert len(evidence.claims) == 41
-    assert len(evidence.used) == 15
-    assert {c.origin for c in evidence.used} == {"msmt", "sk_dia", "sk_mnd", "sk_nsa", "allied_governments"}
+    assert len(evidence.claims) == 43
+    assert len(evidence.used) == 16
+    assert {c.origin for c in evidence.used} == {"msmt", "sk_dia", "sk_mnd", "sk_nsa", "allied_governments",
+                                                 "ua_officials"}
 
 
 # SHA-256 of the five seed articles as delivered (sha256sum of the originals).
@@ -354,7 +355,7 @@ def test_sources_cli_counts_claims(capsys):
 def test_case_found_from_a_subfolder(monkeypatch, capsys):
     monkeypatch.chdir(ROOT / "seeds" / "claims")
     assert main(["claims"]) == 0
-    assert "41 in all" in capsys.readouterr().out
+    assert "43 in all" in capsys.readouterr().out
 
 
 def test_no_case_folder(tmp_path, monkeypatch, capsys):
@@ -369,7 +370,7 @@ def test_a_source_given_twice_is_refused(case_dir, capsys):
     assert main(["--root", str(case_dir), "claims", "--check"]) == 2
     err = capsys.readouterr().err
     assert (
-        "seeds/sources.yaml: is not valid YAML at line 90, column 1: key 'msmt' is given twice (first at line 8); keep one"
+        "seeds/sources.yaml: is not valid YAML at line 95, column 1: key 'msmt' is given twice (first at line 8); keep one"
         in err
     )
 

@@ -27,7 +27,7 @@ def test_estimate_writes_self_describing_files(fitted_case):
         assert len(ds.attrs["claims_hash"]) == 16 and "[flows.containers]" in ds.attrs["spec"]
         assert json.loads(ds.attrs["diagnostics"]) == {"passed": True, "divergences": 0, "failures": []}
         assert ds["flow"].dims == ("chain", "draw", "quantity", "month")
-        assert ds["log_likelihood"].dims == ("chain", "draw", "claim") and ds["claim"].size == 15
+        assert ds["log_likelihood"].dims == ("chain", "draw", "claim") and ds["claim"].size == 16
     assert estimates_entries(fitted_case) == ["dprk_russia"], "no staging folders left behind"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reportedly.errors import InputError, Problem, ReportedlyError, did_you_mean
 from reportedly.inputs.claims import Evidence, load_evidence
-from reportedly.inputs.schema import ClaimKind
+from reportedly.inputs.schema import Claim, ClaimKind
 from reportedly.inputs.spec import ModelSpec, load_spec, spec_digest
 from reportedly.timeaxis import MonthAxis, OutsideAxis
 
@@ -141,6 +141,9 @@ def check_claims_against_spec(case: Case) -> list[Problem]:
             )
             continue
         is_ratio = c.quantity in spec.ratios
+        if c.kind == ClaimKind.onset:
+            problems += [Problem(file, message, c.id, field) for field, message in _onset_problems(c, case)]
+            continue
         if c.kind in (ClaimKind.share, ClaimKind.plan):
             problems.append(
                 Problem(file, f"a {c.kind} cannot be used as evidence; set use: false with a reason", c.id, "use")
@@ -161,4 +164,25 @@ def check_claims_against_spec(case: Case) -> list[Problem]:
                 axis.window(c.window.start, c.window.end)
             except OutsideAxis as exc:
                 problems.append(Problem(file, f"window date {exc}; {exc.fix(case.name)}", c.id, "window"))
+    return problems
+
+
+def _onset_problems(claim: Claim, case: Case) -> list[tuple[str, str]]:
+    """What keeps an onset claim from dating its flow's start: (field, message)."""
+    spec, model = case.spec, f"models/{case.name}.toml"
+    if claim.quantity not in spec.flows:
+        flow = spec.base_flow(claim.quantity) if claim.quantity in spec.links else None
+        return [("quantity", f"an onset claim dates a flow's start, and '{claim.quantity}' is not a flow"
+                             + (f"; date its flow '{flow}'" if flow else ""))]
+    problems = []
+    if spec.flows[claim.quantity].onset is None:
+        problems.append(("quantity", f"[flows.{claim.quantity}] in {model} has no onset for this claim to date: give "
+                                     "it one, or set use: false with a reason"))
+    if spec.errors.dating is None:
+        problems.append(("kind", f"an onset claim needs [errors] dating in {model} (how far a source's date for a "
+                                 "start strays), e.g. dating = { sd_days = 30, reason = \"...\" }"))
+    try:
+        case.axis.window(claim.window.start, claim.window.end)
+    except OutsideAxis as exc:
+        problems.append(("window", f"window date {exc}; {exc.fix(case.name)}"))
     return problems

@@ -42,6 +42,7 @@ class ClaimKind(StrEnum):
     conversion = "conversion"
     share = "share"
     plan = "plan"
+    onset = "onset"   # when a flow began: its window holds the days it began in, or ends on the day it had begun by
 
 
 class SourceType(StrEnum):
@@ -96,7 +97,8 @@ class Claim(Frozen):
     article: str = Field(description="File name of the article under seeds/articles/.")
     quote: str = Field(min_length=1, description="The sentence (or the part of it) as printed, verbatim.")
     quantity: str = Field(min_length=1, description="What is counted, e.g. shells, containers, troops.")
-    kind: ClaimKind = Field(ClaimKind.count, description="count, conversion, share or plan.")
+    kind: ClaimKind = Field(ClaimKind.count, description="count, conversion, share, plan, or onset (when a flow "
+                            "began: a period it began in, or cumulative without a start for the day it had begun by).")
     value: float | None = Field(None, description="The printed figure (omit for a range).")
     low: float | None = Field(None, description="Lower end of a printed range.")
     high: float | None = Field(None, description="Upper end of a printed range.")
@@ -132,6 +134,12 @@ class Claim(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Claim:
+        if not self.use and not self.reason:
+            raise ValueError("a claim with use: false needs a 'reason'")
+        if self.kind != ClaimKind.plan and self.window.end > self.report_date:
+            raise ValueError(f"window ends ({self.window.end}) after the report date ({self.report_date})")
+        if self.kind == ClaimKind.onset:
+            return self._an_onset()
         if self.qualifier == Qualifier.range:
             if self.low is None or self.high is None:
                 raise ValueError("a range needs both 'low' and 'high'")
@@ -146,15 +154,25 @@ class Claim(Frozen):
                 raise ValueError("'low'/'high' are only for qualifier 'range'")
         if self.kind == ClaimKind.conversion and self.basis is None:
             raise ValueError("a conversion needs 'basis': the id of the claim whose figure was converted")
-        if not self.use and not self.reason:
-            raise ValueError("a claim with use: false needs a 'reason'")
-        if self.kind != ClaimKind.plan and self.window.end > self.report_date:
-            raise ValueError(f"window ends ({self.window.end}) after the report date ({self.report_date})")
+        return self
+
+    def _an_onset(self) -> Claim:
+        if any(figure is not None for figure in (self.value, self.low, self.high)):
+            raise ValueError("an onset claim dates when a flow began and prints no figure: remove value, low and high")
+        if self.qualifier != Qualifier.none:
+            raise ValueError(f"an onset claim takes qualifier 'none', got '{self.qualifier}': its window says when "
+                             "(the month of 'around October'; cumulative without a start for 'since at least')")
+        if self.window.kind == "cumulative" and self.window.start is not None:
+            raise ValueError("an onset claim's window is a period (it began between start and end) or cumulative "
+                             "without a start (it had begun by end)")
         return self
 
     @property
     def figure(self) -> str:
         """The figure as a reader would say it."""
+        if self.kind == ClaimKind.onset:
+            began = self.window
+            return f"began {began.start}–{began.end}" if began.start else f"began by {began.end}"
         if self.qualifier == Qualifier.range:
             return f"{self.low:,.0f}–{self.high:,.0f}"
         prefix = "" if self.qualifier == Qualifier.none else self.qualifier.replace("_", " ") + " "

@@ -160,6 +160,14 @@ class RatingPrior(Frozen):
     reason: str = Field(min_length=1, description="One line on why.")
 
 
+class DatingPrior(Frozen):
+    """How far a source's date for a flow's start strays from the truth: the scale, in days, of a Student-t with 2
+    degrees of freedom (heavy-tailed, as a printed figure's error)."""
+
+    sd_days: float = Field(gt=0, description="Scale of the error in days.")
+    reason: str = Field(min_length=1, description="One line on why.")
+
+
 class ErrorSpec(Frozen):
     """How a source's printed estimate departs from the truth."""
 
@@ -169,6 +177,8 @@ class ErrorSpec(Frozen):
     )
     source_spread: float = Field(gt=0, description="Log-sd of a source's scale around its letter's.")
     bias_sd: float = Field(gt=0, description="Prior sd of a source's systematic log bias.")
+    dating: DatingPrior | None = Field(None, description="How far a source dates a flow's start from the truth; "
+                                       "claims of kind onset need it.")
     reason: str = Field(min_length=1, description="One line on why.")
 
     @model_validator(mode="after")

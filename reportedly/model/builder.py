@@ -27,6 +27,9 @@ The generative model, for flow quantity q, month m, ratio r, source s, claim i:
                      k_q), integrated out at timing.NODES nodes
     log E_i        = log T_i + bias_{s(i)} + sigma_{s(i)} * t_2          the source's own estimate
     likelihood_i   = P(lower_i <= E_i <= upper_i)                         the interval its wording asserts   (claim_op)
+    a claim that dates a flow's start (kind onset): its source's date is onset_q + dating * t_2 (dating: the model
+                     file's `[errors] dating`, in months), and its likelihood is P(after_i <= date <= before_i) for
+                     the days its window holds (after_i = -infinity for "had begun by")
 
 A flow's end is sampled in two parts, marginalised, so that the sampler never meets the wall where an end would cut
 into a claimed window. B_q is half an edge past the start of the month after the last day any used claim of the
@@ -54,7 +57,7 @@ from reportedly.model.flow_op import NO_END, NO_ONSET, flows_of
 from reportedly.model.timing import NODES
 from reportedly.timeaxis import DAYS_PER_MONTH, EDGE_MONTHS
 
-INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating"}
+INDICES = {"quantity_index", "ratio_index", "k0", "k1", "source_index", "source_rating", "onset_row"}
 
 
 def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: bool = False) -> pm.Model:
@@ -136,15 +139,30 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
         base_of = np.array([flows.index(spec.base_flow(q)) for q in design.quantities])
         parts = _end_parts(spec, with_end, onset_per_flow, data, base_of) if with_end else None
         stopping = never if parts is None else _per_flow(parts.within, with_end, flows, NO_END)
+        figures = data | {"weight": data["weight"] * (1 - data["is_onset"])}   # the onset claims are dated below
         running_logp, stopped_logp = claims_log_likelihood(running, stopping[base_of], capacity, bias, sigma,
-                                                           *(data[name] for name in CLAIM_INPUTS))
+                                                           *(figures[name] for name in CLAIM_INPUTS))
         flow = running
         if parts is not None:
             end = _end_of_draw(parts, running_logp, stopped_logp, prior)
             flow = flows_stopping(_per_flow(end, with_end, flows, NO_END))
         pm.Deterministic("flow", flow, dims=("quantity", "month"))
-        pm.CustomDist("claims", running_logp, logp=_given, observed=design.log_value, dims="claim")
+        claims_logp = running_logp + _dated(onset, design.dating_scale, data) if with_onset else running_logp
+        pm.CustomDist("claims", claims_logp, logp=_given, observed=design.log_value, dims="claim")
     return model
+
+
+def _dated(onset, scale: float, data: dict):
+    """Each claim's log-likelihood as a date for its flow's start (0 for a figure): the probability that the source's
+    date, the onset plus a Student-t(2) error of `scale` months, lies inside the claim's window."""
+    when = onset[data["onset_row"]]
+
+    def below(bound):   # 2 * P(t_2 <= x) - 1 at x = (bound - when) / scale, in closed form
+        x = (bound - when) / scale
+        return x / pt.sqrt(2 + x**2)
+
+    inside = (below(data["onset_upper"]) - below(data["onset_lower"])) / 2
+    return data["is_onset"] * data["weight"] * pt.log(inside)
 
 
 def _given(value, logp):
@@ -193,7 +211,7 @@ def _end_parts(spec: ModelSpec, with_end: list[str], onset_per_flow, data: dict,
     median = np.log([spec.flows[q].duration.median for q in with_end])
     sigma = np.array([spec.flows[q].duration.sigma for q in with_end])
     base = pt.as_tensor(base_of)[data["quantity_index"]]
-    counted = pt.eq(data["is_conversion"], 0) & pt.gt(data["weight"], 0)
+    counted = pt.eq(data["is_conversion"], 0) & pt.eq(data["is_onset"], 0) & pt.gt(data["weight"], 0)
     member = pt.eq(base[None, :], rows[:, None]) & counted[None, :]
     last_month = pt.max(pt.where(member, pt.ceil(data["k1"] + data["f1"])[None, :], -1e3), axis=1)
     unseen_from = pt.maximum(last_month + EDGE_MONTHS / 2, start + EDGE_MONTHS)   # B, months since the axis start

@@ -11,6 +11,7 @@ from reportedly.inputs.case import Case
 from reportedly.inputs.schema import RATINGS, ClaimKind
 from reportedly.model.intervals import LOG_INFINITY, claim_interval, claim_rule, significant_figures
 from reportedly.model.timing import claim_shares
+from reportedly.timeaxis import DAYS_PER_MONTH
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Design:
     rule: list[str]                # how each claim's wording was read (intervals.claim_rule)
     significant_figures: np.ndarray  # precision of each printed figure
     weight: np.ndarray             # (claim,) 1 for a claim, 0 for a spare row of a padded design
+    is_onset: np.ndarray           # (claim,) 1 for a claim that dates a flow's start (kind onset), 0 for a figure
+    onset_row: np.ndarray          # (claim,) which of the flows with an onset it dates (0 for a figure)
+    onset_lower: np.ndarray        # (claim,) months since the axis start it says the flow began after (-OPEN: any time)
+    onset_upper: np.ndarray        # (claim,) and before (OPEN for a figure)
+    dating_scale: float = 1.0      # how far a source's date for a start strays, in months (the model file's dating)
 
     def padded(self, claims: int, sources: int) -> Design:
         """The same claims with spare rows up to `claims` and spare sources up to `sources`: spare claims weigh
@@ -56,24 +62,27 @@ class Design:
             claim_ids=self.claim_ids + [f"{SPARE}{i}" for i in range(extra)],
             sources=self.sources + [f"{SPARE}{i}" for i in range(extra_sources)],
             source_rating=pad(self.source_rating, extra_sources),
-            **{name: pad(getattr(self, name), extra) for name in CLAIM_DATA if name not in ("log_lower", "log_upper")},
+            **{name: pad(getattr(self, name), extra) for name in CLAIM_DATA if name not in BOUNDS},
             log_lower=pad(self.log_lower, extra, -LOG_INFINITY), log_upper=pad(self.log_upper, extra, LOG_INFINITY),
+            onset_lower=pad(self.onset_lower, extra, -OPEN), onset_upper=pad(self.onset_upper, extra, OPEN),
             log_value=pad(self.log_value, extra),
             rule=self.rule + ["rounding"] * extra,
             significant_figures=pad(self.significant_figures, extra, 1),
         )
 
     def without(self, claims: list[str]) -> Design:
-        """The design with `claims` left out (and any source left without a claim)."""
+        """The design with `claims` left out (and any source left without a figure)."""
         keep = np.array([c not in claims for c in self.claim_ids], dtype=bool)
-        sources = [s for i, s in enumerate(self.sources) if np.any(keep & (self.source_index == i))]
+        figures = keep & (self.is_onset == 0)   # a date's row points at source 0, whose scale it does not use
+        sources = [s for i, s in enumerate(self.sources) if np.any(figures & (self.source_index == i))]
         return dataclasses.replace(
             self,
             claim_ids=[c for c, k in zip(self.claim_ids, keep) if k],
             sources=sources,
             source_rating=np.array([self.source_rating[self.sources.index(s)] for s in sources], dtype=int),
             **{name: getattr(self, name)[keep] for name in CLAIM_DATA if name != "source_index"},
-            source_index=np.array([sources.index(self.sources[i]) for i in self.source_index[keep]], dtype=int),
+            source_index=np.array([sources.index(self.sources[i]) if self.sources[i] in sources else 0
+                                   for i in self.source_index[keep]], dtype=int),
             log_value=self.log_value[keep],
             rule=[r for r, k in zip(self.rule, keep) if k],
             significant_figures=self.significant_figures[keep],
@@ -82,12 +91,15 @@ class Design:
 
 # The claims' arrays the model takes as data when compiled once for many designs; then sources' ratings.
 CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "start_share", "end_share",
-              "source_index", "log_lower", "log_upper", "weight")
+              "source_index", "log_lower", "log_upper", "weight", "is_onset", "onset_row", "onset_lower", "onset_upper")
+BOUNDS = ("log_lower", "log_upper", "onset_lower", "onset_upper")   # a spare row's are open, not 0
 NODE_DATA = ("start_share", "end_share")   # (claim, timing.NODES)
 SOURCE_DATA = ("source_rating",)
 DESIGN_DATA = CLAIM_DATA + SOURCE_DATA
 # Label of a spare claim or source in a padded design (no claim id or source key starts with a space).
 SPARE = " spare "
+# An onset claim's open end, in months from the axis start: far past any axis and any onset's prior.
+OPEN = 1e4
 
 
 def padded_size(n: int, block: int) -> int:
@@ -110,11 +122,21 @@ def build_design(case: Case) -> Design:
     claims = case.evidence.used
     by_id = {c.id: c for c in case.evidence.claims}
     quantities, ratios = spec.quantities, list(spec.ratios)
-    # Only origins of used claims have an error scale to learn; any other is predicted as a new source of its rating.
-    sources = sorted({c.origin for c in claims})
+    with_onset = [q for q in spec.flows if spec.flows[q].onset is not None]
+    # Only origins of used figures have an error scale to learn; any other is predicted as a new source of its rating.
+    sources = sorted({c.origin for c in claims if c.kind != ClaimKind.onset})
     rows, rules, figures = [], [], []
     for c in claims:
-        conversion = c.kind == ClaimKind.conversion
+        conversion, onset = c.kind == ClaimKind.conversion, c.kind == ClaimKind.onset
+        if onset:
+            k0, f0, k1, f1 = axis.window(c.window.start, c.window.end)
+            source = sources.index(c.origin) if c.origin in sources else 0   # a date has no figure's error scale
+            rows.append((quantities.index(c.quantity), 0, False, 0, 0.0, 0, 0.0, source,
+                         -LOG_INFINITY, LOG_INFINITY, 0.0, True, with_onset.index(c.quantity),
+                         k0 + f0 if c.window.start else -OPEN, k1 + f1))
+            figures.append(1)
+            rules.append("onset")
+            continue
         lower, upper = claim_interval(c, spec.qualifiers, by_id.get(c.basis) if c.basis else None)
         log_lower, log_upper = log_bounds(lower, upper)
         k0, f0, k1, f1 = (0, 0.0, 0, 0.0) if conversion else axis.window(c.window.start, c.window.end)
@@ -127,8 +149,9 @@ def build_design(case: Case) -> Design:
             0 if conversion else quantities.index(c.quantity),
             ratios.index(c.quantity) if conversion else 0,
             conversion, k0, f0, k1, f1, sources.index(c.origin), log_lower, log_upper, np.log(value),
+            False, 0, -OPEN, OPEN,
         ))
-    columns = list(zip(*rows)) if rows else [[]] * 11
+    columns = list(zip(*rows)) if rows else [[]] * 15
     as_int = lambda col: np.asarray(col, dtype=int)  # noqa: E731
     as_float = lambda col: np.asarray(col, dtype=float)  # noqa: E731
     concentration = [spec.flows[spec.base_flow(c.quantity)].day_concentration if c.quantity in quantities else None
@@ -151,4 +174,7 @@ def build_design(case: Case) -> Design:
         rule=rules,
         significant_figures=as_int(figures),
         weight=np.ones(len(claims)),
+        is_onset=as_float(columns[11]), onset_row=as_int(columns[12]),
+        onset_lower=as_float(columns[13]), onset_upper=as_float(columns[14]),
+        dating_scale=spec.errors.dating.sd_days / DAYS_PER_MONTH if spec.errors.dating else 1.0,
     )

@@ -1,7 +1,8 @@
 """Simulate claim sets from the model itself: for recovery tests and simulation-based calibration.
 
 A simulated claim keeps the real claim's window, source, wording and precision; only the printed
-figure changes, set from a source estimate drawn from the model.
+figure changes, set from a source estimate drawn from the model. A simulated onset claim keeps the real one's
+source and the length of its window, placed about a date drawn from the model for the true start.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import dataclasses
 import numpy as np
 import pymc as pm
 
-from reportedly.model.design import Design, log_bounds
+from reportedly.model.design import OPEN, Design, log_bounds
 from reportedly.model.intervals import printed_bounds, source_estimates
 from reportedly.timeaxis import row_window_totals
 
-TRUTH_VARIABLES = ("flow", "capacity", "realised", "sigma", "bias")
+TRUTH_VARIABLES = ("flow", "capacity", "realised", "sigma", "bias", "onset")
 
 
 def draw_truth(model: pm.Model, seed: int) -> dict[str, np.ndarray]:
@@ -51,13 +52,37 @@ def daily_total(truth: dict, row: int, first: int, last: int) -> float:
 
 
 def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> Design:
-    """The same claims, with printed figures simulated from `truth` and the sources' error model."""
+    """The same claims, with printed figures simulated from `truth` and the sources' error model, and onset claims'
+    windows from the truth's onsets (`onset`, months since the axis start, for the flows with one)."""
     rng = np.random.default_rng(seed)
     t = claim_truths(truth, design, rng)
     s = design.source_index
     estimate = source_estimates(t, truth["bias"][s], truth["sigma"][s], rng)
-    bounds = [
-        log_bounds(*printed_bounds(e, r, st)) for e, r, st in zip(estimate, design.rule, design.significant_figures)
-    ]
+    figure = design.is_onset == 0
+    bounds = [log_bounds(*printed_bounds(e, r, st)) if is_figure else (lower, upper) for e, r, st, is_figure, lower,
+              upper in zip(estimate, design.rule, design.significant_figures, figure, design.log_lower,
+                           design.log_upper)]
     lower, upper = (np.array(col) for col in zip(*bounds))
-    return dataclasses.replace(design, log_lower=lower, log_upper=upper, log_value=np.log(estimate))
+    simulated = dataclasses.replace(design, log_lower=lower, log_upper=upper,
+                                    log_value=np.where(figure, np.log(estimate), design.log_value))
+    return simulated if figure.all() else _dated_anew(simulated, truth["onset"], rng)
+
+
+def _dated_anew(design: Design, onset: np.ndarray, rng: np.random.Generator) -> Design:
+    """The design with each onset claim's window moved to a date its source might print for the true `onset`: the
+    onset plus a Student-t(2) error of the design's dating scale, somewhere inside a window as long as the claim's (a
+    month for one that says only by when)."""
+    rows = np.flatnonzero(design.is_onset)
+    said = onset[design.onset_row[rows]] + design.dating_scale * rng.standard_t(2, rows.size)
+    open_below = design.onset_lower[rows] <= -OPEN
+    length = np.where(open_below, 1.0, design.onset_upper[rows] - design.onset_lower[rows])
+    upper = said + rng.uniform(size=rows.size) * length
+    lower = np.where(open_below, -OPEN, upper - length)
+    return dataclasses.replace(design, onset_lower=_put(design.onset_lower, rows, lower),
+                               onset_upper=_put(design.onset_upper, rows, upper))
+
+
+def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
+    out = values.copy()
+    out[rows] = new
+    return out

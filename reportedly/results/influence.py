@@ -27,7 +27,8 @@ INFLUENCE_FILE = "influence.csv"
 
 def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
     """The log-likelihood of each used claim at each draw (chain, draw, claim), as the model computes it: averaged
-    over the quadrature nodes of the shares of the months its window cuts (`timing`)."""
+    over the quadrature nodes of the shares of the months its window cuts (`timing`); for a claim that dates a start,
+    of the date its source gives."""
     flow = posterior["flow"].values[..., design.quantity_index, :]
     mu_bias = posterior["bias"].sel(source=design.sources).values[..., design.source_index]
     sigma = posterior["sigma"].sel(source=design.sources).values[..., design.source_index]
@@ -39,6 +40,10 @@ def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
         per_node.append(interval_logp(design.log_lower, design.log_upper, np.log(estimated_truth(truth)) + mu_bias,
                                       sigma))
     values = logsumexp(np.stack(per_node), axis=0) - np.log(len(per_node))
+    if design.is_onset.any():   # a date for a flow's start: the onset plus the dating error, inside its window
+        when = posterior["onset"].values[..., design.onset_row]
+        dated = interval_logp(design.onset_lower, design.onset_upper, when, design.dating_scale)
+        values = np.where(design.is_onset == 1, dated, values)
     return xr.DataArray(values, dims=("chain", "draw", "claim"), coords={"claim": design.claim_ids})
 
 

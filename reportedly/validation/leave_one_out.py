@@ -10,12 +10,13 @@ from reportedly.validation.sweep import run_tasks
 
 
 def leave_one_out(refitter: Refitter, seed: int, progress: Progress = no_progress) -> pd.DataFrame:
-    """Refit without each used claim (one assessment each) and predict its printed figure.
+    """Refit without each used claim that prints a figure (one assessment each) and predict the figure.
 
     One row per claim: the predictive intervals of what its source would print, whether the asserted
     interval meets the 50% and 90% predictive intervals, and the tail probability (small = surprising).
     """
-    tasks = [(i, claim_id, seed) for i, claim_id in enumerate(refitter.design.claim_ids)]
+    design = refitter.design
+    tasks = [(i, claim_id, seed) for i, claim_id in enumerate(design.claim_ids) if not design.is_onset[i]]   # figures
     rows = run_tasks(refitter, _loo_task, tasks, "leave one assessment out", progress)
     return pd.concat(rows, ignore_index=True).sort_values("p_tail", ignore_index=True)
 

@@ -34,7 +34,7 @@ def sensitivity_variants(refitter: Refitter) -> dict[str, Design]:
         "ratings one letter harsher": dataclasses.replace(design, source_rating=harsher),
         "'more than' / 'as many as' one-sided": one_sided_design,
     }
-    origins = [design.sources[s] for s in design.source_index]
+    origins = [c.origin for c in case.evidence.used]   # a row of the design each (a date's source has no error scale)
     for origin in dict.fromkeys(origins):
         variants[f"without {origin}"] = design.without([c for c, o in zip(design.claim_ids, origins) if o == origin])
     return variants

@@ -50,8 +50,8 @@ def shaped_flow(flow: np.ndarray, shape: str, rng: np.random.Generator, shift_mo
     first, last = active[0], active[-1]
     if shape == "earlier onset":   # it ran `shift_months` before the draw's first month, as it began
         earlier = flow.copy()
-        start = max(first - shift_months, 0)
-        earlier[start:first] = flow[first:first + first - start]
+        months = min(shift_months, first, flow.size - first)   # within the axis at both ends
+        earlier[first - months:first] = flow[first:first + months]
         return earlier * flow.sum() / earlier.sum()
     weight = np.zeros_like(flow)
     weight[active] = 1.0
@@ -106,10 +106,13 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
     offsets = spec.time.axis.day_offsets
     lengths = np.diff(offsets)
     daily = np.zeros((truth["flow"].shape[0], offsets[-1]))
+    onsets, with_onset = truth["onset"].copy(), [q for q in flows if spec.flows[q].onset is not None]
     for i, name in enumerate(flows):
         onset = spec.flows[name].onset
         shift = max(2, round(3 * onset.sd_days / DAYS_PER_MONTH)) if onset else 3
         monthly = shaped_flow(truth["flow"][i], shape, rng, shift)
+        if onset and monthly.sum() > 0:   # the start moves as far as the shape moves the day it starts
+            onsets[with_onset.index(name)] += _started(monthly) - _started(truth["flow"][i])
         days = [monthly[m] * daily_weights(n, spec.flows[name].day_concentration, rng)
                 for m, n in enumerate(lengths)]
         daily[i] = pulsed_days(np.concatenate(days), shape if spec.flows[name].first_wave else "as the prior", rng)
@@ -117,7 +120,15 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
         base, ratio = link.product
         daily[len(flows) + j] = daily[flows.index(base)] * truth["realised"][ratios.index(ratio)]
     flow = np.add.reduceat(daily, offsets[:-1], axis=1)
-    return {**truth, "flow": flow, "daily": daily, "day_offsets": offsets}
+    return {**truth, "flow": flow, "daily": daily, "day_offsets": offsets, "onset": onsets}
+
+
+def _started(monthly: np.ndarray) -> float:
+    """When a monthly flow starts (`timing.STARTED` of its total in), in months since the axis start."""
+    running = np.cumsum(monthly)
+    target = STARTED * running[-1]
+    month = int(np.searchsorted(running, target))
+    return month + (target - (running[month - 1] if month else 0.0)) / monthly[month]
 
 
 def daily_headlines(spec: ModelSpec, truth: dict, latest_report: dt.date) -> dict[str, float]:
