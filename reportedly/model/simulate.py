@@ -59,12 +59,11 @@ def simulate_design(design: Design, truth: dict[str, np.ndarray], seed: int) -> 
     s = design.source_index
     estimate = source_estimates(t, truth["bias"][s], truth["sigma"][s], rng)
     figure = design.is_onset == 0
-    bounds = [log_bounds(*printed_bounds(e, r, st)) if is_figure else (lower, upper) for e, r, st, is_figure, lower,
-              upper in zip(estimate, design.rule, design.significant_figures, figure, design.log_lower,
-                           design.log_upper)]
-    lower, upper = (np.array(col) for col in zip(*bounds))
-    simulated = dataclasses.replace(design, log_lower=lower, log_upper=upper,
-                                    log_value=np.where(figure, np.log(estimate), design.log_value))
+    lower, upper, log_value = design.log_lower.copy(), design.log_upper.copy(), design.log_value.copy()
+    for i in np.flatnonzero(figure):
+        lower[i], upper[i] = log_bounds(*printed_bounds(estimate[i], design.rule[i], design.significant_figures[i]))
+        log_value[i] = np.log(estimate[i])
+    simulated = dataclasses.replace(design, log_lower=lower, log_upper=upper, log_value=log_value)
     return simulated if figure.all() else _dated_anew(simulated, truth["onset"], rng)
 
 
@@ -76,13 +75,7 @@ def _dated_anew(design: Design, onset: np.ndarray, rng: np.random.Generator) -> 
     said = onset[design.onset_row[rows]] + design.dating_scale * rng.standard_t(2, rows.size)
     open_below = design.onset_lower[rows] <= -OPEN
     length = np.where(open_below, 1.0, design.onset_upper[rows] - design.onset_lower[rows])
-    upper = said + rng.uniform(size=rows.size) * length
-    lower = np.where(open_below, -OPEN, upper - length)
-    return dataclasses.replace(design, onset_lower=_put(design.onset_lower, rows, lower),
-                               onset_upper=_put(design.onset_upper, rows, upper))
-
-
-def _put(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
-    out = values.copy()
-    out[rows] = new
-    return out
+    lower, upper = design.onset_lower.copy(), design.onset_upper.copy()
+    upper[rows] = said + rng.uniform(size=rows.size) * length
+    lower[rows] = np.where(open_below, -OPEN, upper[rows] - length)
+    return dataclasses.replace(design, onset_lower=lower, onset_upper=upper)
