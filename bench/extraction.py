@@ -8,9 +8,12 @@ article with the page's date; a labelled figure is found when a proposal from it
 whether the proposal's qualifier and window agree (a window with a start compares by its start and end, one with
 none by its end; windows labelled null are rates or plans and are not scored). Scored per kind of phrasing.
 
-The seed articles: for every shipped claim that prints a figure (used or not; `extract` proposes no dated starts), the proposal from the same article whose sentence holds
-the claim's quote and whose figure has the claim's value; then whether its qualifier, window and quantity agree.
-Proposals that match no shipped claim are counted as not claims.
+Dated starts (tests/corpus/starts.yaml): for each sentence, whether `extract` proposes a claim that dates a start
+where the label dates one, with its window, and whether it proposes one where the label dates none.
+
+The seed articles: for every shipped claim (used or not), the proposal from the same article whose sentence holds the
+claim's quote and whose figure has the claim's value (for a claim that dates a start, a proposal that dates one); then
+whether its qualifier, window and quantity agree. Proposals that match no shipped claim are counted as not claims.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from reportedly.inputs.schema import ClaimKind
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus" / "sentences.yaml"
+STARTS = ROOT / "tests" / "corpus" / "starts.yaml"
 
 
 def score_corpus(corpus: Path = CORPUS, root: Path = ROOT) -> list[dict]:
@@ -54,6 +58,42 @@ def score_corpus(corpus: Path = CORPUS, root: Path = ROOT) -> list[dict]:
                         match.window.kind, match.window.start, match.window.end),
                 })
     return rows
+
+
+def score_starts(corpus: Path = STARTS, root: Path = ROOT) -> list[dict]:
+    """One row per labelled sentence: whether it dates a start, whether a start was proposed, and with its window."""
+    spec = load_case(root).spec
+    rows = []
+    for page in yaml.safe_load(corpus.read_text(encoding="utf-8"))["pages"]:
+        for sentence in page["sentences"]:
+            started = [p for p in propose(sentence["text"], page["date"], spec) if p.kind == ClaimKind.onset]
+            label = sentence["start"]
+            rows.append({"page": page["source"], "sentence": sentence["text"], "dated": label is not None,
+                         "proposed": bool(started), "proposal": started[0] if started else None,
+                         "window": label is not None and bool(started) and _window_key(*label) == _window_key(
+                             started[0].window.kind, started[0].window.start, started[0].window.end)})
+    return rows
+
+
+def starts_proposed(corpus: Path, root: Path = ROOT) -> list:
+    """The proposals that date a start among those of a corpus's pages."""
+    spec = load_case(root).spec
+    return [p for page in yaml.safe_load(corpus.read_text(encoding="utf-8"))["pages"]
+            for p in propose("\n".join(s["text"] for s in page["sentences"]), page["date"], spec)
+            if p.kind == ClaimKind.onset]
+
+
+def render_starts(rows: list[dict]) -> str:
+    dated = [r for r in rows if r["dated"]]
+    undated = [r for r in rows if not r["dated"]]
+    found, right = sum(r["proposed"] for r in dated), sum(r["window"] for r in dated)
+    wrong = sum(r["proposed"] for r in undated)
+    return "\n".join([
+        "| sentences dating a start | proposed | with the right window | sentences dating none | proposed anyway |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {len(dated)} | {found} ({found / len(dated):.0%}) | {right} ({right / len(dated):.0%}) | {len(undated)} | "
+        f"{wrong} |",
+    ])
 
 
 def _plain(text: str) -> str:
@@ -94,15 +134,15 @@ def score(root: Path = ROOT) -> dict:
     by_article: dict[str, list] = {}
     rows = []
     claims = case.evidence.claims
-    for claim in (c for c in claims if c.kind != ClaimKind.onset):
+    for claim in claims:
         article = claim.article
         if article not in by_article:
             dated = max(c.report_date for c in claims if c.article == article)  # the article's own date
             by_article[article] = propose(case.evidence.articles[article], dated, case.spec)
         quote = normalise(claim.quote)[0].strip()
         value = claim.value if claim.value is not None else claim.low
-        match = next((p for p in by_article[article]
-                      if quote in normalise(p.quote)[0] and (p.value if p.value is not None else p.low) == value), None)
+        match = next((p for p in by_article[article] if quote in normalise(p.quote)[0] and (p.kind == claim.kind
+                      if claim.kind == ClaimKind.onset else (p.value if p.value is not None else p.low) == value)), None)
         window = claim.window
         rows.append({
             "claim": claim.id, "found": match is not None,
@@ -142,7 +182,18 @@ if __name__ == "__main__":
         print(f"{'Held-out pages' if held_out else 'Corpus'}: {len(corpus_rows)} figures in {len(sentences)} "
               f"sentences from {len(pages)} pages\n")
         print(render_corpus(corpus_rows) + "\n")
+    start_rows = score_starts()
+    print(f"Dated starts: {len(start_rows)} sentences from {len({r['page'] for r in start_rows})} pages\n")
+    print(render_starts(start_rows) + "\n")
+    elsewhere = starts_proposed(CORPUS)
+    print(f"Starts proposed from the figures' corpus ({len({r['sentence'] for r in all_rows})} sentences, none "
+          f"labelled as dating one): {len(elsewhere)}\n")
     if "-v" in sys.argv:
+        for r in start_rows:
+            if r["dated"] != r["proposed"] or r["dated"] and not r["window"]:
+                print("START", r["dated"], r["proposal"] and r["proposal"].window, "|", r["sentence"][:150])
+        for p in elsewhere:
+            print("START IN THE FIGURES' CORPUS", p.window, "|", p.quote[:150])
         for r in all_rows:
             if not (r["qualifier"] and r["window"] is not False):
                 p = r["proposal"]

@@ -11,7 +11,7 @@ from reportedly.inputs.extract import propose
 from reportedly.inputs.spec import load_spec
 
 sys.path.insert(0, str(ROOT / "bench"))
-from extraction import score, score_corpus  # noqa: E402
+from extraction import CORPUS, score, score_corpus, score_starts, starts_proposed  # noqa: E402
 
 from reportedly.inputs.numbers import figures_in, read_figures  # noqa: E402
 
@@ -102,7 +102,8 @@ def test_windows_of_days_and_weeks_are_read_against_the_articles_date(spec, sent
 
 def test_a_figure_whose_noun_is_elsewhere_and_a_fact_beside_a_plan(spec):
     back = propose("The first troops arrived in October. Already 8,000 of them are fighting.", D(2025, 5, 29), spec)
-    assert [(p.value, p.quantity) for p in back] == [(8000, "troops")]
+    assert [(p.kind, p.value, p.quantity) for p in back] == [("onset", None, "troops"), ("count", 8000, "troops")]
+    assert (back[0].window.start, back[0].window.end) == (D(2024, 10, 1), D(2024, 10, 31))
     plan, fact = propose("It plans to deliver 200 more howitzers, on top of the 180 already handed over.",
                          D(2025, 5, 29), spec)
     assert (plan.kind, fact.kind, fact.quantity) == ("plan", "count", plan.quantity)
@@ -116,6 +117,45 @@ def test_real_sentences_it_was_not_written_against():
     assert sum(r["qualifier"] for r in rows) / len(rows) >= 0.90
     windows = [r["window"] for r in rows if r["window"] is not None]
     assert sum(windows) / len(windows) >= 0.75
+
+
+@pytest.mark.parametrize("sentence, today, expected", [
+    ("The weapons transfers reportedly began around October last year.", D(2025, 7, 13),
+     (None, "period", D(2024, 10, 1), D(2024, 10, 31))),
+    ("North Korean troops had been deployed to Kursk since at least November, officials said.", D(2025, 5, 29),
+     ("troops", "cumulative", None, D(2024, 11, 30))),
+    ("Shipments of artillery shells started in late August 2023.", D(2025, 5, 29),
+     ("containers", "period", D(2023, 8, 21), D(2023, 8, 31))),
+    ("In early 2024 the first workers arrived in Vladivostok.", D(2025, 5, 29),
+     ("workers", "period", D(2024, 1, 1), D(2024, 3, 31))),
+    ("The first soldiers crossed the border on Tuesday.", D(2024, 10, 10),
+     ("troops", "period", D(2024, 10, 8), D(2024, 10, 8))),
+    ("Deliveries of howitzers have already begun, the ministry said.", D(2025, 2, 11),
+     ("artillery_systems", "cumulative", None, D(2025, 2, 11))),
+])
+def test_a_start_is_drafted_as_a_claim_that_dates_it(spec, sentence, today, expected):
+    (p,) = [p for p in propose(sentence, today, spec) if p.kind == "onset"]
+    assert (p.quantity, p.window.kind, p.window.start, p.window.end) == expected
+    assert (p.qualifier, p.value, p.low, p.high) == ("none", None, None, None)
+
+
+@pytest.mark.parametrize("sentence", [
+    "More than 10,000 troops have been sent since the fighting began in Kursk in August 2024.",
+    "Since the evacuations began, 12,000 people have left.",
+    "Pyongyang will begin shipping more shells in May 2025.",
+    "It may have begun as a trickle.",
+])
+def test_no_start_is_drafted_where_none_of_a_flow_is_dated(spec, sentence):
+    assert [p for p in propose(sentence, D(2025, 5, 29), spec) if p.kind == "onset"] == []
+
+
+def test_real_sentences_that_date_a_start():
+    """The labelled corpus of starts, and the figures' corpus, where no sentence dates one."""
+    rows = score_starts()
+    dated = [r for r in rows if r["dated"]]
+    assert len(dated) >= 10 and sum(r["window"] for r in dated) / len(dated) >= 0.9
+    assert sum(r["proposed"] for r in rows if not r["dated"]) <= 1
+    assert len(starts_proposed(CORPUS)) <= 2
 
 
 def test_plans_and_words_of_magnitude_are_marked_for_the_analyst(spec):
@@ -166,6 +206,20 @@ def test_a_confirmed_draft_passes_the_claims_check(case_dir, tmp_path, capsys):
     assert main([*root, "extract", str(article), "--write"]) == 2  # the date now comes from the claims file
     assert "never overwrites" in capsys.readouterr().err
     assert draft.read_text(encoding="utf-8") == before
+
+
+def test_a_drafted_start_passes_the_claims_check_once_its_origin_is_set(case_dir, tmp_path, capsys):
+    article = tmp_path / "kursk.txt"
+    article.write_text("North Korean troops began arriving in Russia in October 2024, Seoul said.\n", encoding="utf-8")
+    root = ["--root", str(case_dir)]
+    assert main([*root, "extract", str(article), "--date", "2025-01-10", "--write"]) == 0
+    draft = case_dir / "seeds" / "claims" / "kursk.yaml"
+    assert "kind: onset" in draft.read_text(encoding="utf-8") and "value:" not in draft.read_text(encoding="utf-8")
+    draft.write_text(draft.read_text(encoding="utf-8").replace("origin: ''", "origin: sk_dia"), encoding="utf-8")
+    capsys.readouterr()
+    assert main([*root, "claims", "--check"]) == 0
+    assert main([*root, "claims", "--json", "--article", "kursk.txt"]) == 0
+    assert '"kind": "onset"' in capsys.readouterr().out
 
 
 def test_an_unreadable_article_is_refused(case_dir, tmp_path, capsys):

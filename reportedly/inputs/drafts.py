@@ -33,7 +33,8 @@ def draft_claims(article: str, report_date: dt.date, proposals: list[Proposal], 
     for i, p in enumerate(proposals, start=1):
         claim = {"id": f"{stem}-{i}", "assessment": f"{stem}-{i}", "quote": p.quote, "quantity": p.quantity or "",
                  "kind": p.kind}
-        claim |= {"low": p.low, "high": p.high} if p.qualifier == "range" else {"value": _number(p.value)}
+        if p.kind != "onset":
+            claim |= {"low": p.low, "high": p.high} if p.qualifier == "range" else {"value": _number(p.value)}
         window = {"kind": p.window.kind, **({"start": p.window.start} if p.window.start else {}), "end": p.window.end}
         claim |= {"qualifier": p.qualifier, "window": window, "origin": ""}
         if p.kind == "conversion":

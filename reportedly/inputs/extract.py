@@ -1,7 +1,8 @@
 """Propose draft claims from an article's text, for the analyst to confirm.
 
 Rules, no statistical model and nothing downloaded: each figure the text prints that counts something (read by
-`numbers`, with its qualifier) becomes a proposal. Its quantity is the one a word of the case names after it (or,
+`numbers`, with its qualifier) becomes a proposal, and so does each clause that dates when something began
+(`starts`). Its quantity is the one a word of the case names after it (or,
 failing that, before it in the same clause, or in the sentence before for '8,000 of them'); with none, it is
 proposed with no quantity and a note, for the analyst to decide whether the case needs one. The window is the
 time expression nearest the figure in its clause, resolved against the article's date (`time_phrases`); with
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from reportedly.inputs.numbers import Figure, read_figures
 from reportedly.inputs.spec import ModelSpec
+from reportedly.inputs.starts import Start, read_start
 from reportedly.inputs.time_phrases import MONTH, Window, nearest_window
 
 PLAN = re.compile(r"\b(?:plans?|planning|planned|will send|to be sent|may be sent|expected to|intends?)\b", re.I)
@@ -50,7 +52,7 @@ class Proposal:
     quote: str
     figure: str  # the figure as printed, with its qualifier
     quantity: str | None
-    kind: str  # count, share, plan or conversion
+    kind: str  # count, share, plan, conversion or onset
     qualifier: str
     value: float | None
     low: float | None
@@ -96,6 +98,8 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
                 if window.phrase is None:
                     to_check.append("no time expression: read as cumulative to the article's date")
                 proposals.append(_proposal(sentence, clause, figure, quantity, kind, window, to_check))
+            if started := read_start(clause, report_date):
+                proposals.append(_start_proposal(sentence, clause, started, spec))
         named_before = named_here or last_named(sentence, words)
     return proposals
 
@@ -139,6 +143,22 @@ def _proposal(sentence: str, clause: str, figure: Figure, quantity: str | None, 
         window=window,
         to_check=to_check,
     )
+
+
+def _start_proposal(sentence: str, clause: str, started: Start, spec: ModelSpec) -> Proposal:
+    """A claim that dates when a flow began: the flow a word of the case names before the words of starting (or after
+    them), or the flow of the link it names."""
+    words = spec.words()
+    named = last_named(clause[:started.at], words) or quantity_after(clause[started.at:], words)
+    to_check = ["dates a start: confirm that it is when the flow began, not a part of it or another flow"]
+    if named is None:
+        to_check.append("no flow of the case is named: set one of " + ", ".join(spec.flows))
+    elif named not in spec.flows:
+        to_check.append(f"'{named}' moves with the flow '{spec.base_flow(named)}': a start is dated for a flow")
+    if started.window.phrase is None:
+        to_check.append("no time expression: read as begun by the article's date")
+    return Proposal(quote=sentence, figure=started.words, quantity=named and spec.base_flow(named), kind="onset",
+                    qualifier="none", value=None, low=None, high=None, window=started.window, to_check=to_check)
 
 
 def _counts(clause: str, start: int, end: int) -> bool:
