@@ -32,6 +32,8 @@ def spec():
      ("more_than", 1e4, "period", D(2024, 10, 1), D(2024, 12, 31))),
     ("Another 3,000 troops arrived in the early months of this year.", D(2025, 5, 29),
      ("none", 3e3, "period", D(2025, 1, 1), D(2025, 3, 31))),
+    ("About 11,000 troops were in Kursk by December, officials said.", D(2025, 1, 10),
+     ("approximately", 1.1e4, "cumulative", None, D(2024, 12, 31))),
     ("At least 100 ballistic missiles were launched.", D(2025, 5, 29),
      ("at_least", 100, "cumulative", None, D(2025, 5, 29))),
     ("As many as 481 workers were sent between December 2024 and February 2025.", D(2025, 5, 29),
@@ -104,6 +106,9 @@ def test_a_figure_whose_noun_is_elsewhere_and_a_fact_beside_a_plan(spec):
     back = propose("The first troops arrived in October. Already 8,000 of them are fighting.", D(2025, 5, 29), spec)
     assert [(p.kind, p.value, p.quantity) for p in back] == [("onset", None, "troops"), ("count", 8000, "troops")]
     assert (back[0].window.start, back[0].window.end) == (D(2024, 10, 1), D(2024, 10, 31))
+    troops = propose("North Korean troops began arriving in October, and about 11,000 were in Kursk by December.",
+                     D(2025, 1, 10), spec)
+    assert [(p.kind, p.quantity) for p in troops] == [("count", "troops"), ("onset", "troops")]
     plan, fact = propose("It plans to deliver 200 more howitzers, on top of the 180 already handed over.",
                          D(2025, 5, 29), spec)
     assert (plan.kind, fact.kind, fact.quantity) == ("plan", "count", plan.quantity)

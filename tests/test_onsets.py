@@ -147,8 +147,9 @@ def test_distrusting_a_source_leaves_out_its_dates_and_only_its_own(shipped):
 @pytest.mark.slow
 def test_the_saved_fits_likelihood_of_a_date_is_the_models(shipped):
     """The log-likelihood `estimate` saves for a date, recomputed from the draws, equals PyMC's for the same draws.
-    (A figure's is recomputed from the flow with the draw's end, where PyMC's term is the flow running on and the
-    end enters through the mixture: `test_second_case` compares those on a case without ends.)"""
+    (A figure's is that of the flow with the draw's end, where PyMC's term is the flow running on and the end enters
+    through the mixture; `claim_log_likelihood` says why, and `test_second_case` compares them on a case without
+    ends.)"""
     import pymc as pm
     import xarray as xr
 

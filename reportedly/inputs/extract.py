@@ -75,7 +75,8 @@ def propose(text: str, report_date: dt.date, spec: ModelSpec) -> list[Proposal]:
                 start, end = figure.start, figure.end
                 if not _counts(clause, start, end):
                     continue
-                quantity, to_check = quantity_of(clause, start, end, words, named_here or named_before)
+                named = last_named(clause[:start], words) or named_here or named_before
+                quantity, to_check = quantity_of(clause, start, end, words, named)
                 named_here = quantity or named_here
                 kind = "share" if SHARE.match(clause[end:]) else "count"
                 if kind == "count" and is_planned(sentence, clause_start + start, clause_start + end):

@@ -165,6 +165,14 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
             add(m, "period", first, end_day)
     for m in re.finditer(rf"\bsince ({MONTH} \d{{1,2}}\b(?:,? \d{{4}})?)", clause, re.I):
         add(m, "cumulative", _point(m[1], today, as_end=False), today)
+    for m in re.finditer(rf"\b(?:as of|by|until|till) (the end of |early |mid-|late )?({MONTH})(?:,? (\d{{4}}))?"
+                         r"(?![\w-]| ?\d)", clause, re.I):   # 'by December': cumulative to its end
+        if m[2][0].isupper():
+            first = _point(f"{m[2]} 1{', ' + m[3] if m[3] else ''}", today, as_end=False)
+            last = _month_end(first.year, m[2]) if first else None
+            part = (m[1] or "").strip().lower()
+            add(m, "cumulative", None, last if part in ("", "the end of", "late") else
+                first.replace(day=10 if part == "early" else 20))
     day_of_month = rf"((?:{MONTH}) \d{{1,2}}\b(?:,? \d{{4}})?|\d{{1,2}} (?:{MONTH})(?:,? \d{{4}})?)"
     for m in re.finditer(rf"\b(?:(as of|by|until|till) |on )?(?:(?:late|early) )?(?:on )?{day_of_month}", clause, re.I):
         day = _point(m[2], today, as_end=False)

@@ -28,7 +28,9 @@ INFLUENCE_FILE = "influence.csv"
 def claim_log_likelihood(posterior: xr.Dataset, design: Design) -> xr.DataArray:
     """The log-likelihood of each used claim at each draw (chain, draw, claim), as the model computes it: averaged
     over the quadrature nodes of the shares of the months its window cuts (`timing`); for a claim that dates a start,
-    of the date its source gives."""
+    of the date its source gives. A figure's is that of the flow with the draw's end, which the model draws from its
+    conditional posterior given the claims (`builder._end_of_draw`): the claims are independent given the end, so
+    the draws reweighted by it leave one claim out of the model with the end as one more unknown."""
     flow = posterior["flow"].values[..., design.quantity_index, :]
     mu_bias = posterior["bias"].sel(source=design.sources).values[..., design.source_index]
     sigma = posterior["sigma"].sel(source=design.sources).values[..., design.source_index]
