@@ -88,6 +88,14 @@ class MonthAxis:
         index, fraction = self.position(day)
         return index + fraction
 
+    def day_at(self, months: float) -> dt.date:
+        """The day `months` (a real number, months since the axis start, as `elapsed` counts them) falls on; before or
+        past the axis too."""
+        index = int(np.floor(months))
+        year, month = divmod(self.start.year * 12 + self.start.month - 1 + index, 12)
+        days = calendar.monthrange(year, month + 1)[1]
+        return dt.date(year, month + 1, 1 + min(int((months - index) * days + 1e-9), days - 1))   # 1e-9: rounding
+
     def window(self, start: dt.date | None, end: dt.date) -> tuple[int, float, int, float]:
         """Positions bounding the inclusive window start..end (start None: from the axis start)."""
         for day in (start, end):

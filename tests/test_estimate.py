@@ -1,9 +1,12 @@
 """The shipped case end to end: fit, gate, files, summary and query from saved estimates."""
 
+import calendar
+import datetime as dt
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import xarray as xr
 from conftest import ROOT, edit, estimates_entries
@@ -132,6 +135,30 @@ def test_query_a_flows_first_days(fitted_case, capsys):
     # days that run past the end of the time axis are not counted, and the answer says so
     assert main(["--root", str(fitted_case), "query", "dprk_russia", "troops", "--first-days", "400"]) == 0
     assert "in 100.0% of draws these days run past the end of the time axis (2025-07-31)" in capsys.readouterr().out
+
+
+def test_a_window_that_begins_where_the_flow_may_have_begun_says_so(fitted_case, capsys):
+    """A window cut where the onset is uncertain hangs on the day the flow began: the answer gives the onset's 90%
+    interval (the draws' quantiles as days), and points to the first days wherever the flow began."""
+    import xarray as xr
+
+    root = ["--root", str(fitted_case), "query", "dprk_russia"]
+    assert main([*root, "troops", "--from", "2024-10-01", "--to", "2024-10-31", "--json"]) == 0
+    began = json.loads(capsys.readouterr().out)["onset_interval"]
+    with xr.open_dataset(fitted_case / "estimates" / "dprk_russia" / "posterior.nc") as posterior:
+        onset = posterior["onset"].sel(onset_quantity="troops").values
+    for day, q in zip(began, (0.05, 0.95)):   # months since the axis start (January 2023), as a day
+        months = np.quantile(onset, q)
+        year, month = 2023 + int(months) // 12, int(months) % 12 + 1
+        days = calendar.monthrange(year, month)[1]
+        assert day == dt.date(year, month, 1 + int((months % 1) * days)).isoformat()
+    assert began[0] <= "2024-10-01" <= began[1]
+    assert main([*root, "troops", "--from", "2024-10-01", "--to", "2024-10-31"]) == 0
+    assert f"while the flow may not yet have begun (its onset, 90%: {began[0]} to {began[1]})" in capsys.readouterr().out
+    assert main([*root, "troops", "--from", "2024-01-01", "--to", "2025-01-31", "--json"]) == 0
+    assert "onset_interval" not in json.loads(capsys.readouterr().out)
+    assert main([*root, "workers", "--from", "2024-10-01", "--to", "2024-10-31", "--json"]) == 0  # no onset
+    assert "onset_interval" not in json.loads(capsys.readouterr().out)
 
 
 def test_query_batch(fitted_case, tmp_path, capsys):

@@ -70,6 +70,14 @@ def test_window_positions_weight_partial_months_by_days():
         axis.window(dt.date(2023, 12, 31), dt.date(2024, 1, 5))
 
 
+def test_the_day_a_number_of_months_falls_on_is_the_day_counted_from():
+    axis = MonthAxis(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)]
+    assert [axis.day_at(axis.elapsed(day)) for day in days] == days
+    assert [axis.day_at(m) for m in (-1.0, -0.01, 12.0, 25.5)] == [
+        dt.date(2023, 12, 1), dt.date(2023, 12, 31), dt.date(2025, 1, 1), dt.date(2026, 2, 15)]
+
+
 def test_prior_predictive_is_not_absurd(shipped):
     """What the priors alone imply for the headline totals: wide, but no trillions of rounds."""
     import pymc as pm

@@ -80,6 +80,10 @@ def query(args) -> int:
         if a.get("past_axis_end"):
             print(f"  in {a['past_axis_end']:.1%} of draws these days run past the end of the time axis "
                   f"({a['axis_end']}) and count nothing there; --from and --to forecast past it")
+        if a.get("onset_interval"):
+            print(f"  the window begins or ends while the flow may not yet have begun (its onset, {percent(WIDEST)}%: "
+                  f"{' to '.join(a['onset_interval'])}): the interval spans both; for its first N days wherever it "
+                  "began: --first-days N")
         if a["forecast_from"]:
             print(f"  a forecast past the latest report ({a['forecast_from']}): the flows go on under the model's own "
                   "dynamics, so the interval widens with every month")

@@ -18,6 +18,7 @@ import numpy as np
 
 from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.inputs.spec import Headline, ModelSpec
+from reportedly.levels import WIDEST, bounds
 from reportedly.model.intervals import source_estimates
 from reportedly.model.timing import FirstDays, first_days, window_shares
 from reportedly.results import store
@@ -175,6 +176,15 @@ class Estimates:
         if self.spec.flows[flow].onset is None:
             return None
         return self.posterior["onset"].sel(onset_quantity=flow).values
+
+    def onset_interval(self, quantity: str, level: float = WIDEST) -> tuple[dt.date, dt.date] | None:
+        """The days between which the onset of the flow `quantity` moves with falls, at `level`; None for a flow
+        without an onset."""
+        onset = self._onset(self.spec.base_flow(quantity))
+        if onset is None:
+            return None
+        low, high = np.quantile(onset, bounds(level))
+        return self.axis.day_at(low), self.axis.day_at(high)
 
     def _end(self, flow: str) -> np.ndarray | None:
         """Draws of when a flow stops, in months since the axis start; None for a flow that runs on."""

@@ -32,7 +32,17 @@ def answer(est: Estimates, row: dict) -> dict:
         return answer | {"error": str(exc)}
     forecast_from = None if is_ratio else est.forecast_from(row["end"] or est.latest_report)
     return answer | _totals(est, total, row["rating"]) | {
-        "forecast_from": forecast_from.isoformat() if forecast_from else None}
+        "forecast_from": forecast_from.isoformat() if forecast_from else None} | _where_it_began(est, row, is_ratio)
+
+
+def _where_it_began(est: Estimates, row: dict, is_ratio: bool) -> dict:
+    """The onset's interval, when the window begins or ends inside it: its total then hangs on the day the flow
+    began, which the interval spreads over."""
+    began = None if is_ratio else est.onset_interval(row["quantity"])
+    edges = (row["start"], row["end"] or est.latest_report)
+    if began is None or not any(day is not None and began[0] <= day <= began[1] for day in edges):
+        return {}
+    return {"onset_interval": [day.isoformat() for day in began]}
 
 
 def _first_days(est: Estimates, row: dict, answer: dict) -> dict:
