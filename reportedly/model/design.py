@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,10 +63,7 @@ class Design:
             claim_ids=self.claim_ids + [f"{SPARE}{i}" for i in range(extra)],
             sources=self.sources + [f"{SPARE}{i}" for i in range(extra_sources)],
             source_rating=pad(self.source_rating, extra_sources),
-            **{name: pad(getattr(self, name), extra) for name in CLAIM_DATA if name not in BOUNDS},
-            log_lower=pad(self.log_lower, extra, -LOG_INFINITY), log_upper=pad(self.log_upper, extra, LOG_INFINITY),
-            onset_lower=pad(self.onset_lower, extra, -OPEN), onset_upper=pad(self.onset_upper, extra, OPEN),
-            log_value=pad(self.log_value, extra),
+            **{name: pad(getattr(self, name), extra, SPARE_ROW.get(name, 0)) for name in (*CLAIM_DATA, "log_value")},
             rule=self.rule + ["rounding"] * extra,
             significant_figures=pad(self.significant_figures, extra, 1),
         )
@@ -92,7 +90,6 @@ class Design:
 # The claims' arrays the model takes as data when compiled once for many designs; then sources' ratings.
 CLAIM_DATA = ("quantity_index", "ratio_index", "is_conversion", "k0", "f0", "k1", "f1", "start_share", "end_share",
               "source_index", "log_lower", "log_upper", "weight", "is_onset", "onset_row", "onset_lower", "onset_upper")
-BOUNDS = ("log_lower", "log_upper", "onset_lower", "onset_upper")   # a spare row's are open, not 0
 NODE_DATA = ("start_share", "end_share")   # (claim, timing.NODES)
 SOURCE_DATA = ("source_rating",)
 DESIGN_DATA = CLAIM_DATA + SOURCE_DATA
@@ -100,6 +97,30 @@ DESIGN_DATA = CLAIM_DATA + SOURCE_DATA
 SPARE = " spare "
 # An onset claim's open end, in months from the axis start: far past any axis and any onset's prior.
 OPEN = 1e4
+
+
+class ClaimRow(NamedTuple):
+    """One claim's values in the design. The defaults say nothing: a spare row's values, and those a row of one kind
+    leaves as they are for the other (a figure's window on the onset, a date's interval on the figure)."""
+
+    quantity_index: int = 0
+    ratio_index: int = 0
+    is_conversion: bool = False
+    k0: int = 0
+    f0: float = 0.0
+    k1: int = 0
+    f1: float = 0.0
+    source_index: int = 0
+    log_lower: float = -LOG_INFINITY
+    log_upper: float = LOG_INFINITY
+    log_value: float = 0.0
+    is_onset: float = 0.0
+    onset_row: int = 0
+    onset_lower: float = -OPEN
+    onset_upper: float = OPEN
+
+
+SPARE_ROW = ClaimRow()._asdict()
 
 
 def padded_size(n: int, block: int) -> int:
@@ -131,9 +152,9 @@ def build_design(case: Case) -> Design:
         if onset:
             k0, f0, k1, f1 = axis.window(c.window.start, c.window.end)
             source = sources.index(c.origin) if c.origin in sources else 0   # a date has no figure's error scale
-            rows.append((quantities.index(c.quantity), 0, False, 0, 0.0, 0, 0.0, source,
-                         -LOG_INFINITY, LOG_INFINITY, 0.0, True, with_onset.index(c.quantity),
-                         k0 + f0 if c.window.start else -OPEN, k1 + f1))
+            rows.append(ClaimRow(quantity_index=quantities.index(c.quantity), source_index=source, is_onset=1.0,
+                                 onset_row=with_onset.index(c.quantity),
+                                 onset_lower=k0 + f0 if c.window.start else -OPEN, onset_upper=k1 + f1))
             figures.append(1)
             rules.append("onset")
             continue
@@ -145,36 +166,27 @@ def build_design(case: Case) -> Design:
         if conversion:
             value = value / by_id[c.basis].value
         rules.append(claim_rule(c, spec.qualifiers))
-        rows.append((
-            0 if conversion else quantities.index(c.quantity),
-            ratios.index(c.quantity) if conversion else 0,
-            conversion, k0, f0, k1, f1, sources.index(c.origin), log_lower, log_upper, np.log(value),
-            False, 0, -OPEN, OPEN,
+        rows.append(ClaimRow(
+            quantity_index=0 if conversion else quantities.index(c.quantity),
+            ratio_index=ratios.index(c.quantity) if conversion else 0,
+            is_conversion=conversion, k0=k0, f0=f0, k1=k1, f1=f1, source_index=sources.index(c.origin),
+            log_lower=log_lower, log_upper=log_upper, log_value=np.log(value),
         ))
-    columns = list(zip(*rows)) if rows else [[]] * 15
-    as_int = lambda col: np.asarray(col, dtype=int)  # noqa: E731
-    as_float = lambda col: np.asarray(col, dtype=float)  # noqa: E731
+    columns = {name: np.array([getattr(row, name) for row in rows], dtype=type(default))
+               for name, default in SPARE_ROW.items()}
     concentration = [spec.flows[spec.base_flow(c.quantity)].day_concentration if c.quantity in quantities else None
                      for c in claims]
-    start_share, end_share = claim_shares(as_int(columns[3]), as_float(columns[4]), as_int(columns[5]),
-                                          as_float(columns[6]), concentration)
+    start_share, end_share = claim_shares(columns["k0"], columns["f0"], columns["k1"], columns["f1"], concentration)
     return Design(
         claim_ids=[c.id for c in claims],
         quantities=quantities,
         ratios=ratios,
         sources=sources,
         source_rating=np.array([RATINGS.index(case.evidence.sources[s].rating) for s in sources], dtype=int),
-        quantity_index=as_int(columns[0]),
-        ratio_index=as_int(columns[1]),
-        is_conversion=np.asarray(columns[2], dtype=bool),
-        k0=as_int(columns[3]), f0=as_float(columns[4]), k1=as_int(columns[5]), f1=as_float(columns[6]),
+        **columns,
         start_share=start_share, end_share=end_share,
-        source_index=as_int(columns[7]),
-        log_lower=as_float(columns[8]), log_upper=as_float(columns[9]), log_value=as_float(columns[10]),
         rule=rules,
-        significant_figures=as_int(figures),
+        significant_figures=np.asarray(figures, dtype=int),
         weight=np.ones(len(claims)),
-        is_onset=as_float(columns[11]), onset_row=as_int(columns[12]),
-        onset_lower=as_float(columns[13]), onset_upper=as_float(columns[14]),
         dating_scale=spec.errors.dating.sd_days / DAYS_PER_MONTH if spec.errors.dating else 1.0,
     )
