@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from reportedly.inputs.time_phrases import MONTH, MONTHS, Window, time_expressions
+from reportedly.inputs.time_phrases import MONTH, MONTHS, Window, month_part, time_expressions
 
 # A past verb of starting, or the first of something arriving; 'since at least' dates a start by a day it had begun by.
 STARTED = re.compile(
@@ -72,28 +72,23 @@ def read_start(clause: str, report_date: dt.date) -> Start | None:
 
 def month_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window]]:
     """Months and seasons without a day, each a period ('around October last year', 'in late July', 'late summer of
-    2007'): early is a month's first ten days (a season's first month), mid the next ten, late the rest (its last
-    month). With no year, the latest that began by `today`."""
+    2007'): a month's parts as `month_part` says; early is a season's first month, mid its second, late its last.
+    With no year, the latest that began by `today`."""
     found = []
     for m in MONTH_PHRASE.finditer(clause):
         if m[2][0].islower():   # 'may have begun': a month is capitalised
             continue
         month = MONTHS[m[2].lower().rstrip(".")]
-        first = dt.date(_year(m[3], m[4], month, today), month, 1)
-        days = {"early": (1, 10), "mid": (11, 20), "late": (21, 31), "the end of": (21, 31)}.get(_part(m[1]), (1, 31))
-        last = first.replace(day=min(days[1], _month_end(first).day))
-        found.append((m.start(), m.end(), Window("period", first.replace(day=days[0]), last, m.group())))
+        first, last = month_part(_year(m[3], m[4], month, today), month, m[1])
+        found.append((m.start(), m.end(), Window("period", first, last, m.group())))
     for m in SEASON_PHRASE.finditer(clause):
         month = SEASONS[m[2].lower()]
         first = dt.date(_year(m[3], m[4], month, today), month, 1)
-        months = {"early": (0, 0), "mid": (1, 1), "late": (2, 2), "the end of": (2, 2)}.get(_part(m[1]), (0, 2))
+        part = (m[1] or "").lower().rstrip("-")
+        months = {"early": (0, 0), "mid": (1, 1), "late": (2, 2), "the end of": (2, 2)}.get(part, (0, 2))
         found.append((m.start(), m.end(), Window("period", _months_on(first, months[0]),
                                                  _month_end(_months_on(first, months[1])), m.group())))
     return found
-
-
-def _part(words: str | None) -> str:
-    return (words or "").lower().rstrip("-")
 
 
 def _months_on(day: dt.date, n: int) -> dt.date:

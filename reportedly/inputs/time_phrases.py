@@ -167,12 +167,9 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
         add(m, "cumulative", _point(m[1], today, as_end=False), today)
     for m in re.finditer(rf"\b(?:as of|by|until|till) (the end of |early |mid-|late )?({MONTH})(?:,? (\d{{4}}))?"
                          r"(?![\w-]| ?\d)", clause, re.I):   # 'by December': cumulative to its end
-        if m[2][0].isupper():
+        if m[2][0].isupper():   # 'by may': not a month
             first = _point(f"{m[2]} 1{', ' + m[3] if m[3] else ''}", today, as_end=False)
-            last = _month_end(first.year, m[2]) if first else None
-            part = (m[1] or "").strip().lower()
-            add(m, "cumulative", None, last if part in ("", "the end of", "late") else
-                first.replace(day=10 if part == "early" else 20))
+            add(m, "cumulative", None, month_part(first.year, first.month, m[1])[1])
     day_of_month = rf"((?:{MONTH}) \d{{1,2}}\b(?:,? \d{{4}})?|\d{{1,2}} (?:{MONTH})(?:,? \d{{4}})?)"
     for m in re.finditer(rf"\b(?:(as of|by|until|till) |on )?(?:(?:late|early) )?(?:on )?{day_of_month}", clause, re.I):
         day = _point(m[2], today, as_end=False)
@@ -193,6 +190,16 @@ def time_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Window
         add(m, "period", dt.date(y, 1, 1), today if y == today.year else dt.date(y, 12, 31))
     return [(a, b, _since(clause[:a], Window(w.kind, w.end if w.kind == "day" else w.start, w.end, w.phrase), today))
             for a, b, w in found]
+
+
+PARTS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31), "the end of": (21, 31)}
+
+
+def month_part(year: int, month: int, part: str | None) -> tuple[dt.date, dt.date]:
+    """The first and last day of a month, or of its part ('early October' its 1st to 10th, 'mid-' the 11th to 20th,
+    'late' and 'the end of' the 21st to its end)."""
+    first, last = PARTS.get((part or "").strip().lower().rstrip("-"), (1, 31))
+    return dt.date(year, month, first), dt.date(year, month, min(last, calendar.monthrange(year, month)[1]))
 
 
 def _since(before: str, window: Window, today: dt.date) -> Window:
