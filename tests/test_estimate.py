@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 def test_estimate_writes_self_describing_files(fitted_case):
     folder = fitted_case / "estimates" / "dprk_russia"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "claims_fit.csv", "figures", "fit.json", "influence.csv", "posterior.nc", "sources_fit.csv", "summary.csv",
-        "summary.md"]
+        "claims_fit.csv", "figures", "fit.json", "influence.csv", "onsets.csv", "posterior.nc", "sources_fit.csv",
+        "summary.csv", "summary.md"]
     assert sorted(p.name for p in (folder / "figures").glob("*.png")) == [
         "claims_forest.png", "cumulative.png", "drivers.png", "rounds_per_container.png", "sources.png"]
     assert (folder / "posterior.nc").stat().st_size < 8e6  # 8,000 draws, float32, compressed
@@ -75,6 +75,42 @@ def test_summary_json_has_headlines_and_sources(fitted_case, capsys):
     shells = data["headlines"][0]
     assert shells["q05"] < shells["q25"] < shells["median"] < shells["q75"] < shells["q95"]
     assert {s["source"] for s in data["sources"]} >= {"msmt", "sk_dia"}
+
+
+def test_when_each_flow_began_is_saved_and_summarised(fitted_case, tmp_path, capsys):
+    """onsets.csv: each flow with an onset, its posterior's median and intervals and its prior's as days (the median
+    the day its months since the axis start fall on); `summary` prints it, and without the file (estimates written
+    before there was one) leaves it out."""
+    import shutil
+
+    from scipy import stats
+
+    from reportedly.inputs.spec import load_spec
+
+    spec = load_spec(fitted_case / "models" / "dprk_russia.toml")[0]
+    assert main(["--root", str(fitted_case), "summary", "--json"]) == 0
+    onsets = {row["flow"]: row for row in json.loads(capsys.readouterr().out)["onsets"]}
+    assert list(onsets) == [f for f, flow in spec.flows.items() if flow.onset is not None]
+    with xr.open_dataset(fitted_case / "estimates" / "dprk_russia" / "posterior.nc") as posterior:
+        draws = posterior["onset"].sel(onset_quantity="troops").values
+    months = np.median(draws)   # the axis starts in January 2023
+    year, month = 2023 + int(months) // 12, int(months) % 12 + 1
+    day = 1 + int((months % 1) * calendar.monthrange(year, month)[1])
+    troops, prior = onsets["troops"], spec.flows["troops"].onset
+    assert troops["median"] == dt.date(year, month, day).isoformat()
+    assert troops["q05"] < troops["q25"] < troops["median"] < troops["q75"] < troops["q95"]
+    assert troops["prior_median"] == prior.mean.isoformat()
+    spread = round(prior.sd_days * stats.t(prior.nu).ppf(0.95))
+    assert troops["prior_q95"] == (prior.mean + dt.timedelta(days=spread)).isoformat()
+    text = _summary_of(fitted_case, capsys)
+    assert "When each flow began (its onset)" in text
+    line = next(line for line in text.splitlines() if line.startswith("troops "))
+    assert f"{troops['median']}  {troops['q25']} – {troops['q75']}  {troops['q05']} – {troops['q95']}" in line
+
+    copy = tmp_path / "case"
+    shutil.copytree(fitted_case, copy)
+    (copy / "estimates" / "dprk_russia" / "onsets.csv").unlink()
+    assert "When each flow began" not in _summary_of(copy, capsys)
 
 
 def test_summary_warns_when_claims_changed_since_the_fit(fitted_case, tmp_path, capsys):

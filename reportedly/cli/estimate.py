@@ -65,5 +65,5 @@ def estimate(args) -> int:
         )
     est, tables = result.estimates, result.tables
     print(render_summary_text(est.spec.case.title, est.attrs, tables.headlines.to_dict("records"),
-                              tables.sources.to_dict("records"), warnings))
+                              tables.sources.to_dict("records"), warnings, tables.onsets.to_dict("records")))
     return 1 if failures else 0

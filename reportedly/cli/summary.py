@@ -35,9 +35,9 @@ def summary(args) -> int:
     case, saved, warnings = saved_fit(args)
     if args.json:
         print(json.dumps({"case": case.name, "warnings": warnings, "headlines": saved.headlines,
-                          "sources": saved.sources}, indent=2))
+                          "onsets": saved.onsets, "sources": saved.sources}, indent=2))
     else:
-        print(render_summary_text(case.spec.case.title, saved.attrs, saved.headlines, saved.sources, []))
+        print(render_summary_text(case.spec.case.title, saved.attrs, saved.headlines, saved.sources, [], saved.onsets))
     return 0
 
 

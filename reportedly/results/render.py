@@ -33,9 +33,9 @@ def number(x: float) -> str:
     return f"{x:.3g}"
 
 
-def interval_text(low: float, high: float) -> str:
-    """An interval as a reader wants it: '12,300 – 21,700'."""
-    return f"{number(low)} – {number(high)}"
+def interval_text(low, high) -> str:
+    """An interval as a reader wants it: '12,300 – 21,700' (days as they are: '2024-09-21 – 2024-11-10')."""
+    return f"{number(low)} – {number(high)}" if not isinstance(low, str) else f"{low} – {high}"
 
 
 def intervals(row, prefix: str = "", levels=LEVELS) -> list[str]:
@@ -66,6 +66,22 @@ def source_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def onset_lines(rows: list[dict]) -> list[str]:
+    """When each flow began (one dict a row of the onset table), as plain text: the median day and each interval, and
+    the model file's prior: its median and widest interval."""
+    if not rows:
+        return []
+    width = max(len(row["flow"]) for row in rows)
+    lines = ["When each flow began (its onset)",
+             f"{'':{width}}  {'median':>10}" + "".join(f"  {label(level):>23}" for level in LEVELS)
+             + f"  prior: median, {WIDE}"]
+    for row in rows:
+        prior = interval_text(*(row["prior_" + column(q)] for q in bounds(WIDEST)))
+        lines.append(f"{row['flow']:{width}}  {row['median']:>10}" + "".join(f"  {text:>23}" for text in intervals(row))
+                     + f"  {row['prior_median']}, {prior}")
+    return lines
+
+
 def provenance_lines(attrs: dict) -> list[str]:
     """Where the estimates come from (a fit's record) and whether they passed the diagnostics gate."""
     diagnostics = json.loads(attrs["diagnostics"])
@@ -78,14 +94,16 @@ def provenance_lines(attrs: dict) -> list[str]:
 
 
 def render_summary_text(title: str, attrs: dict, headlines: list[dict], sources: list[dict],
-                        warnings: list[str]) -> str:
-    """What `reportedly summary` prints: warnings, headlines, sources and provenance."""
+                        warnings: list[str], onsets: list[dict] = ()) -> str:
+    """What `reportedly summary` prints: warnings, headlines, when each flow began, sources and provenance."""
     parts = [*(f"WARNING: {w}" for w in warnings)]
     parts += [
         title,
         "",
         *headline_lines(headlines),
         "",
+        *onset_lines(list(onsets)),
+        *([""] if onsets else []),
         "Source error scale σ (log scale; 0.15 ≈ typically 15% off)",
         *source_lines(sources),
         "",
@@ -105,9 +123,10 @@ def driver_lines(rows: pd.DataFrame) -> list[str]:
 
 
 def render_summary_markdown(
-    est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame, influence: pd.DataFrame
+    est: Estimates, headlines: pd.DataFrame, sources: pd.DataFrame, claims: pd.DataFrame, influence: pd.DataFrame,
+    onsets: pd.DataFrame,
 ) -> str:
-    """summary.md: the headline table, sources, and how each claim sits with the fit."""
+    """summary.md: the headline table, when each flow began, sources, and how each claim sits with the fit."""
     from reportedly.results.influence import top_drivers  # with the likelihood: not for `summary`'s start-up
 
     levels = " and ".join(f"{percent(level)}%" for level in LEVELS)
@@ -124,6 +143,16 @@ def render_summary_markdown(
     ]
     for row in headlines.itertuples():
         out.append(f"| {row.label} | {row.window} | {number(row.median)} | " + " | ".join(intervals(row)) + " |")
+    if len(onsets):
+        out += ["", "## When each flow began", "",
+                f"The onset, as days, against the model file's prior (its median and {label(WIDEST)}).", "",
+                "| flow | median | " + " | ".join(label(level) for level in LEVELS)
+                + f" | prior median | prior {WIDE} |",
+                "|---|---|" + "---|" * len(LEVELS) + "---|---|"]
+        for row in onsets.to_dict("records"):
+            prior = interval_text(*(row["prior_" + column(q)] for q in bounds(WIDEST)))
+            out.append(f"| {row['flow']} | {row['median']} | " + " | ".join(intervals(row)) +
+                       f" | {row['prior_median']} | {prior} |")
     out += [
         "",
         "## Sources",

@@ -1,5 +1,5 @@
 """A saved fit read without its draws: its record (fit.json) and the tables `estimate` wrote (summary.csv,
-sources_fit.csv). What `summary` prints needs nothing more, so it starts without xarray, pandas or PyMC."""
+sources_fit.csv, onsets.csv). What `summary` prints needs nothing more, so it starts without xarray, pandas or PyMC."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from reportedly.results import store
 
 @dataclass(frozen=True)
 class SavedFit:
-    """The record of a fit (the posterior's attributes) and its headline and source tables, one dict a row."""
+    """The record of a fit (the posterior's attributes) and its headline, source and onset tables, one dict a row."""
 
     attrs: dict
     headlines: list[dict]
     sources: list[dict]
+    onsets: list[dict]
 
     @property
     def converged(self) -> bool:
@@ -37,8 +38,9 @@ def read_saved(folder: Path) -> SavedFit:
     if not record.exists():
         raise ReportedlyError(f"no estimates at {record}; run 'reportedly estimate' first")
     try:
+        onsets = folder / store.ONSETS   # estimates written before there was one have none
         return SavedFit(json.loads(record.read_text(encoding="utf-8")), _table(folder / store.SUMMARY),
-                        _table(folder / store.SOURCES_FIT))
+                        _table(folder / store.SOURCES_FIT), _table(onsets) if onsets.exists() else [])
     except (OSError, ValueError, KeyError) as exc:
         raise ReportedlyError(f"cannot read the estimates in {folder}: {exc}; run 'reportedly estimate' again"
                               ) from None

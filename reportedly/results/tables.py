@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from reportedly.errors import ReportedlyError
 from reportedly.inputs.schema import Claim, ClaimKind
-from reportedly.levels import LEVELS, bounds, column, interval_columns, percent, quantile_columns
+from reportedly.levels import LEVELS, WIDEST, bounds, column, interval_columns, percent, quantile_columns
 from reportedly.model.intervals import claim_interval
 from reportedly.results.estimates import Estimates
 
@@ -31,6 +32,26 @@ def headline_table(est: Estimates) -> pd.DataFrame:
                 **_interval_columns(est.ratio(ratio, "capacity")),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def onset_table(est: Estimates) -> pd.DataFrame:
+    """When each flow with an onset began, as days: the posterior's median and intervals, and its prior's median and
+    widest interval (the model file's), to see how far the claims moved it."""
+    from scipy import stats
+
+    rows = []
+    for flow, spec in est.spec.flows.items():
+        prior = spec.onset
+        if prior is None:
+            continue
+        law = stats.norm() if prior.dist == "normal" else stats.t(prior.nu)
+        prior_days = {f"prior_{column(q)}": prior.mean + dt.timedelta(days=round(prior.sd_days * law.ppf(q)))
+                      for q in (0.5, *bounds(WIDEST))}
+        draws = est.posterior["onset"].sel(onset_quantity=flow).values
+        days = {name: est.axis.day_at(months) for name, months in interval_columns(draws).items()}
+        rows.append({"flow": flow, "description": spec.description,
+                     **{name: day.isoformat() for name, day in {**days, **prior_days}.items()}})
     return pd.DataFrame(rows)
 
 

@@ -34,7 +34,7 @@ from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates, kept
 from reportedly.results.influence import claim_log_likelihood, influence_table
 from reportedly.results.render import render_summary_markdown
-from reportedly.results.tables import claim_fit_table, headline_table, source_table
+from reportedly.results.tables import claim_fit_table, headline_table, onset_table, source_table
 from reportedly.source import source_of
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Tables:
-    """What summary.csv, sources_fit.csv and claims_fit.csv hold, from the estimates as saved."""
+    """What summary.csv, sources_fit.csv, claims_fit.csv and onsets.csv hold, from the estimates as saved."""
 
     headlines: pd.DataFrame
     sources: pd.DataFrame
     claims: pd.DataFrame
+    onsets: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -229,19 +230,21 @@ def _write_files(staging: Path, est: Estimates, case: Case, previous: Path) -> T
     sources = source_table(saved)
     claims = claim_fit_table(saved, case.evidence.claims, seed=int(est.attrs["random_seed"]))
     influence = influence_table(saved)
+    onsets = onset_table(saved)
     for table, name in (
         (headlines, store.SUMMARY),
         (claims, store.CLAIMS_FIT),
         (sources, store.SOURCES_FIT),
         (influence, store.INFLUENCE),
+        (onsets, store.ONSETS),
     ):
         table.to_csv(staging / name, index=False, float_format="%.6g")
     (staging / store.RECORD).write_text(json.dumps(est.attrs, indent=1, default=str), encoding="utf-8")
     (staging / store.SUMMARY_TEXT).write_text(
-        render_summary_markdown(saved, headlines, sources, claims, influence), encoding="utf-8"
+        render_summary_markdown(saved, headlines, sources, claims, influence, onsets), encoding="utf-8"
     )
     _write_figures(staging, saved, case, claims, influence, previous)
-    return Tables(headlines, sources, claims)
+    return Tables(headlines, sources, claims, onsets)
 
 
 def _write_figures(

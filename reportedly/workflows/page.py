@@ -1,8 +1,8 @@
 """One self-contained HTML page of a case's estimates, to share: no scripts, no files beside it.
 
-The page holds the headline table, the figures (embedded PNG), every claim with its quote, source and fit,
-the sources' learned reliability against their rating, what drives each headline, the validation summary,
-and a banner when the estimates are stale, not converged, or validated on other claims.
+The page holds the headline table, when each flow began, the figures (embedded PNG), every claim with its quote,
+source and fit, the sources' learned reliability against their rating, what drives each headline, the validation
+summary, and a banner when the estimates are stale, not converged, or validated on other claims.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from html import escape
 import pandas as pd
 
 from reportedly.inputs.case import Case
+from reportedly.levels import LEVELS, WIDEST, bounds, column, label, percent
 from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates
 from reportedly.results.influence import influence_table, top_drivers
 from reportedly.results.psis import PARETO_K_GOOD
-from reportedly.results.render import interval_text, number, provenance_lines
-from reportedly.results.tables import claim_fit_table, headline_table, source_table
+from reportedly.results.render import interval_text, intervals, number, provenance_lines
+from reportedly.results.tables import claim_fit_table, headline_table, onset_table, source_table
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -36,7 +37,8 @@ img { max-width: 100%; border: 1px solid #eee; margin: 0.5rem 0; }
 
 def render_page(case: Case, est: Estimates, warnings: list[str], tables: dict[str, pd.DataFrame],
                 figures: dict[str, bytes], validation: dict | None) -> str:
-    """The page as text. `tables`: headlines, sources, claims (fit), drivers; `figures`: PNG bytes by title."""
+    """The page as text. `tables`: headlines, onsets, sources, claims (fit), drivers; `figures`: PNG bytes by
+    title."""
     title = escape(est.spec.case.title)
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}: estimates</title>",
              f"<style>{STYLE}</style></head><body>", f"<h1>{title}</h1>"]
@@ -45,6 +47,9 @@ def render_page(case: Case, est: Estimates, warnings: list[str], tables: dict[st
     parts += ["<h2>Estimates</h2>",
               "<p>Medians with 50% and 90% equal-tailed credible intervals: a 90% interval holds the truth with "
               "probability 0.9, given the claims and the model.</p>", _headline_table(tables["headlines"])]
+    if len(tables["onsets"]):
+        parts += ["<h2>When each flow began</h2>", "<p>The onset, as days, against the model file's prior.</p>",
+                  _onset_table(tables["onsets"])]
     for name, png in figures.items():
         parts.append(f"<figure><img alt='{escape(name)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
                      f"<figcaption class='muted'>{escape(name)}</figcaption></figure>")
@@ -79,9 +84,17 @@ def _table(header: list[str], rows: list[str]) -> str:
 
 
 def _headline_table(headlines: pd.DataFrame) -> str:
-    rows = [_row([escape(r.label), escape(r.window), number(r.median), interval_text(r.q25, r.q75),
-                  interval_text(r.q05, r.q95)], {2, 3, 4}) for r in headlines.itertuples()]
-    return _table(["figure", "window", "median", "50% interval", "90% interval"], rows)
+    rows = [_row([escape(r.label), escape(r.window), number(r.median), *intervals(r)], {2, 3, 4})
+            for r in headlines.itertuples()]
+    return _table(["figure", "window", "median", *(label(level) for level in LEVELS)], rows)
+
+
+def _onset_table(onsets: pd.DataFrame) -> str:
+    rows = [_row([escape(r["description"]), r["median"], *intervals(r), r["prior_median"],
+                  interval_text(*(r["prior_" + column(q)] for q in bounds(WIDEST)))])
+            for r in onsets.to_dict("records")]
+    return _table(["flow", "median", *(label(level) for level in LEVELS), "prior median",
+                   f"prior {percent(WIDEST)}%"], rows)
 
 
 def _drivers_table(drivers: pd.DataFrame, headlines: pd.DataFrame) -> str:
@@ -175,6 +188,7 @@ def page_of(case: Case, est: Estimates, warnings: list[str]) -> str:
     influence = influence_table(est) if "log_likelihood" in est.posterior else None
     tables = {
         "headlines": headline_table(est),
+        "onsets": onset_table(est),
         "sources": source_table(est),
         "claims": claims_fit,
         "drivers": top_drivers(influence) if influence is not None else pd.DataFrame(),
