@@ -113,6 +113,49 @@ def test_when_each_flow_began_is_saved_and_summarised(fitted_case, tmp_path, cap
     assert "When each flow began" not in _summary_of(copy, capsys)
 
 
+def test_whatif_is_the_fit_of_the_case_with_the_source_rated_otherwise(fitted_case, tmp_path, capsys):
+    """`whatif --rate msmt=D` prints each headline as fitted and as `estimate` fits the case whose registry rates the
+    MSMT D, with the same seed; nothing is written."""
+    import shutil
+
+    copy = tmp_path / "case"
+    shutil.copytree(fitted_case, copy)
+    before = {p.name: p.stat().st_mtime_ns for p in (copy / "estimates" / "dprk_russia").iterdir()}
+    assert main(["--root", str(copy), "whatif", "--rate", "msmt=D", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert {p.name: p.stat().st_mtime_ns for p in (copy / "estimates" / "dprk_russia").iterdir()} == before
+    fitted = {row["name"]: row for row in json.loads(_summary_json(fitted_case, capsys))["headlines"]}
+    rows = {row["name"]: row for row in answer["headlines"]}
+    assert answer["diagnostics"] == "converged" and list(rows) == list(fitted)
+    assert all(rows[name]["median"] == fitted[name]["median"] for name in rows)
+
+    edit(copy / "seeds" / "sources.yaml", "rating: B\n  rationale: Eleven governments", "rating: D\n  rationale: Eleven "
+         "governments")
+    assert main(["--root", str(copy), "estimate", "--quiet"]) == 0
+    capsys.readouterr()
+    refitted = {row["name"]: row for row in json.loads(_summary_json(copy, capsys))["headlines"]}
+    for name, row in rows.items():
+        assert row["what_if_median"] == pytest.approx(refitted[name]["median"], rel=1e-5)   # summary.csv: 6 figures
+        assert row["what_if_q95"] == pytest.approx(refitted[name]["q95"], rel=1e-5)
+    assert rows["shells_2024"]["what_if_q05"] < rows["shells_2024"]["q05"]   # a D-rated MSMT pins 2024 less
+
+
+def test_whatif_refuses_a_change_that_changes_nothing(fitted_case, capsys):
+    root = ["--root", str(fitted_case), "whatif"]
+    for args, message in (([], "nothing to change"),
+                          (["--rate", "msmtt=D"], "no source 'msmtt' in seeds/sources.yaml (did you mean 'msmt'?)"),
+                          (["--rate", "msmt=Q"], "a rating is one of A, B, C, D, E, F"),
+                          (["--rate", "ua_officials=D"], "no used figure comes from ua_officials"),
+                          (["--without", "defense_news"], "no used claim comes from defense_news")):
+        assert main([*root, *args]) == 2
+        assert message in capsys.readouterr().err
+
+
+def _summary_json(root, capsys) -> str:
+    assert main(["--root", str(root), "summary", "--json"]) == 0
+    return capsys.readouterr().out
+
+
 def test_summary_warns_when_claims_changed_since_the_fit(fitted_case, tmp_path, capsys):
     import shutil
 

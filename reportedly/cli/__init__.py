@@ -1,4 +1,5 @@
-"""Command line: `reportedly claims | sources | extract | estimate | summary | query | explain | check | plot | report`.
+"""Command line: `reportedly claims | sources | extract | estimate | summary | query | explain | whatif | check | plot |
+report`.
 
 One module per command (or pair of close commands): each adds its parser and renders what the library returns.
 """
@@ -10,10 +11,10 @@ import logging
 import sys
 from pathlib import Path
 
-from reportedly.cli import check, claims, estimate, explain, extract, query, summary
+from reportedly.cli import check, claims, estimate, explain, extract, query, summary, whatif
 from reportedly.errors import InputError, ReportedlyError
 
-COMMANDS = (claims, extract, estimate, check, summary, explain, query)
+COMMANDS = (claims, extract, estimate, check, summary, explain, whatif, query)
 
 
 def main(argv: list[str] | None = None) -> int:
