@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from reportedly.errors import InputError, Problem, did_you_mean, problems_from_validation
 from reportedly.inputs.numbers import figures_in
 from reportedly.inputs.quotes import matches_a_figure, near_verbatim
-from reportedly.inputs.schema import Claim, ClaimsFile, Source
+from reportedly.inputs.schema import Claim, ClaimKind, ClaimsFile, Source
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ class Evidence:
     def used(self) -> tuple[Claim, ...]:
         """The claims the model counts as evidence: one per assessment."""
         return tuple(c for c in self.claims if c.use)
+
+    @property
+    def figure_sources(self) -> list[str]:
+        """The origins of used figures, sorted: those whose error scale the model learns (a date has none)."""
+        return sorted({c.origin for c in self.used if c.kind != ClaimKind.onset})
 
     def digest(self) -> str:
         """A hash of the claims, sources and articles, recorded with every fit."""

@@ -145,7 +145,7 @@ def build_design(case: Case) -> Design:
     quantities, ratios = spec.quantities, list(spec.ratios)
     with_onset = [q for q in spec.flows if spec.flows[q].onset is not None]
     # Only origins of used figures have an error scale to learn; any other is predicted as a new source of its rating.
-    sources = sorted({c.origin for c in claims if c.kind != ClaimKind.onset})
+    sources = case.evidence.figure_sources
     rows, rules, figures = [], [], []
     for c in claims:
         conversion, onset = c.kind == ClaimKind.conversion, c.kind == ClaimKind.onset

@@ -76,7 +76,7 @@ def onset_lines(rows: list[dict]) -> list[str]:
              f"{'':{width}}  {'median':>10}" + "".join(f"  {label(level):>23}" for level in LEVELS)
              + f"  prior: median, {WIDE}"]
     for row in rows:
-        prior = interval_text(*(row["prior_" + column(q)] for q in bounds(WIDEST)))
+        prior = intervals(row, "prior_", [WIDEST])[0]
         lines.append(f"{row['flow']:{width}}  {row['median']:>10}" + "".join(f"  {text:>23}" for text in intervals(row))
                      + f"  {row['prior_median']}, {prior}")
     return lines
@@ -150,7 +150,7 @@ def render_summary_markdown(
                 + f" | prior median | prior {WIDE} |",
                 "|---|---|" + "---|" * len(LEVELS) + "---|---|"]
         for row in onsets.to_dict("records"):
-            prior = interval_text(*(row["prior_" + column(q)] for q in bounds(WIDEST)))
+            prior = intervals(row, "prior_", [WIDEST])[0]
             out.append(f"| {row['flow']} | {row['median']} | " + " | ".join(intervals(row)) +
                        f" | {row['prior_median']} | {prior} |")
     out += [

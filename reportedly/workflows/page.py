@@ -14,7 +14,7 @@ from html import escape
 import pandas as pd
 
 from reportedly.inputs.case import Case
-from reportedly.levels import LEVELS, WIDEST, bounds, column, label, percent
+from reportedly.levels import LEVELS, WIDEST, label, percent
 from reportedly.results import store
 from reportedly.results.estimates import RECORDED_LIBRARIES, Estimates
 from reportedly.results.influence import influence_table, top_drivers
@@ -91,7 +91,7 @@ def _headline_table(headlines: pd.DataFrame) -> str:
 
 def _onset_table(onsets: pd.DataFrame) -> str:
     rows = [_row([escape(r["description"]), r["median"], *intervals(r), r["prior_median"],
-                  interval_text(*(r["prior_" + column(q)] for q in bounds(WIDEST)))])
+                  intervals(r, "prior_", [WIDEST])[0]])
             for r in onsets.to_dict("records")]
     return _table(["flow", "median", *(label(level) for level in LEVELS), "prior median",
                    f"prior {percent(WIDEST)}%"], rows)

@@ -10,7 +10,7 @@ import pandas as pd
 from reportedly.errors import ReportedlyError, did_you_mean
 from reportedly.fitting.gate import Diagnostics
 from reportedly.inputs.case import Case
-from reportedly.inputs.schema import RATINGS, ClaimKind
+from reportedly.inputs.schema import RATINGS
 from reportedly.results.tables import headline_table
 from reportedly.workflows.estimate import fit_case
 
@@ -21,7 +21,7 @@ def rated_anew(case: Case, ratings: dict[str, str], without: list[str]) -> Case:
     if not ratings and not without:
         raise ReportedlyError("nothing to change: give --rate SOURCE=LETTER or --without SOURCE")
     registry = case.evidence.sources
-    figures = {c.origin for c in case.evidence.used if c.kind != ClaimKind.onset}
+    figures = case.evidence.figure_sources
     for source in [*ratings, *without]:
         if source not in registry:
             raise ReportedlyError(f"no source '{source}' in seeds/sources.yaml{did_you_mean(source, registry)}")
@@ -30,7 +30,7 @@ def rated_anew(case: Case, ratings: dict[str, str], without: list[str]) -> Case:
             raise ReportedlyError(f"--rate {source}={letter}: a rating is one of {', '.join(RATINGS)}")
         if source not in figures:
             raise ReportedlyError(f"--rate {source}: no used figure comes from {source}, so its rating weighs "
-                                  f"nothing; sources whose figures are used: {', '.join(sorted(figures))}")
+                                  f"nothing; sources whose figures are used: {', '.join(figures)}")
     used = {c.origin for c in case.evidence.used}
     for source in without:
         if source not in used:
