@@ -206,23 +206,20 @@ psis.pivot(index="claim", columns="headline", values="shift").mul(100).round(0)"
         """\
 ## What if you distrust a source?
 
-Refit with one source's rating lowered to D ("not usually reliable"), and see how the headlines move. Change
+Refit with one source's rating lowered to D ("not usually reliable"), and see how the headlines move
+(`reportedly whatif --rate msmt=D` from the command line; `--without msmt` leaves its claims out). Change
 `DISTRUSTED` to try another.""",
     ),
     (
         "code",
         """\
-import dataclasses
-
-from reportedly.inputs.schema import RATINGS
+from reportedly.workflows.whatif import rated_anew, what_if
 
 DISTRUSTED = "msmt"
-ratings = refitter.design.source_rating.copy()
-ratings[refitter.design.sources.index(DISTRUSTED)] = RATINGS.index("D")
-distrusted_design = dataclasses.replace(refitter.design, source_rating=ratings)
-distrusted = headline_table(refitter.fit(seed=1, design=distrusted_design)[0]).set_index("name")
-pd.DataFrame({"as rated": baseline, f"{DISTRUSTED} rated D": distrusted["median"],
-              "change %": (100 * (distrusted["median"] / baseline - 1)).round(0)})""",
+table, diagnostics = what_if(rated_anew(case, {DISTRUSTED: "D"}, []), headline_table(est).to_dict("records"))
+print("diagnostics:", "converged" if diagnostics.passed else diagnostics.failures)
+table.set_index("label")[["median", "what_if_median"]].round(0).assign(
+    change_percent=(100 * table["shift"]).round(0).values)""",
     ),
     (
         "md",
