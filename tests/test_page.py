@@ -47,6 +47,10 @@ def test_the_page_loads_in_a_browser_and_shows_the_headlines(fitted_case, tmp_pa
     for claim in ("kh-shells-2024", "ai-troops-early-2024"):  # every claim, used or not, with its quote
         assert claim in dom.stdout
     assert "Multilateral Sanctions Monitoring Team" in dom.stdout and "Not validated yet" in dom.stdout
+    onsets = pd.read_csv(fitted_case / "estimates/dprk_russia/onsets.csv")   # when each flow began, as saved
+    assert "When each flow began" in dom.stdout
+    for row in onsets.itertuples():
+        assert f"{row.q05} – {row.q95}" in dom.stdout and f"{row.prior_q05} – {row.prior_q95}" in dom.stdout, row.flow
     shot = tmp_path / "report.png"
     subprocess.run(
         [*browser, "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri()],
