@@ -292,6 +292,12 @@ class ModelSpec(Frozen):
         }
 
     @property
+    def flows_with_onset(self) -> list[str]:
+        """The flows with an onset, in the model file's order: the order of the model's onsets, which an onset claim's
+        row and a truth's onsets follow."""
+        return [name for name, flow in self.flows.items() if flow.onset is not None]
+
+    @property
     def quantities(self) -> list[str]:
         """Quantities with a monthly flow: flows, then links."""
         return [*self.flows, *self.links]

@@ -69,7 +69,7 @@ def build_model(spec: ModelSpec, design: Design, as_data: bool = False, prior: b
     drawn as its prior says, whatever the claims (for drawing truths from the prior).
     """
     flows, links, ratios = list(spec.flows), list(spec.links), design.ratios
-    with_onset = [q for q in flows if spec.flows[q].onset is not None]
+    with_onset = spec.flows_with_onset
     with_spread = [q for q in flows if spec.flows[q].spread is not None]
     with_end = [q for q in flows if spec.flows[q].duration is not None]
     with_wave = [q for q in flows if spec.flows[q].first_wave is not None]

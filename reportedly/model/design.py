@@ -143,7 +143,7 @@ def build_design(case: Case) -> Design:
     claims = case.evidence.used
     by_id = {c.id: c for c in case.evidence.claims}
     quantities, ratios = spec.quantities, list(spec.ratios)
-    with_onset = [q for q in spec.flows if spec.flows[q].onset is not None]
+    with_onset = spec.flows_with_onset
     # Only origins of used figures have an error scale to learn; any other is predicted as a new source of its rating.
     sources = case.evidence.figure_sources
     rows, rules, figures = [], [], []

@@ -106,7 +106,7 @@ def stressedtruth_of(truth: dict[str, np.ndarray], spec: ModelSpec, shape: str, 
     offsets = spec.time.axis.day_offsets
     lengths = np.diff(offsets)
     daily = np.zeros((truth["flow"].shape[0], offsets[-1]))
-    onsets, with_onset = truth["onset"].copy(), [q for q in flows if spec.flows[q].onset is not None]
+    onsets, with_onset = truth["onset"].copy(), spec.flows_with_onset
     for i, name in enumerate(flows):
         onset = spec.flows[name].onset
         shift = max(2, round(3 * onset.sd_days / DAYS_PER_MONTH)) if onset else 3
