@@ -5,7 +5,6 @@ the flow had begun by."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -64,7 +63,7 @@ def read_start(clause: str, report_date: dt.date) -> Start | None:
         return Start(words, cue.start(), window)
     first, last = window.start, window.end
     if window.kind == "cumulative":   # 'since May 2023', 'since May 3': when what it names began
-        last = first if re.search(r"\b\d{1,2}\b", window.phrase) else _month_end(first)
+        last = first if re.search(r"\b\d{1,2}\b", window.phrase) else month_part(first.year, first.month, None)[1]
     if BEGUN_BY.match(cue.group()):   # 'since at least November': begun by its end
         return Start(words, cue.start(), Window("cumulative", None, last, window.phrase))
     return Start(words, cue.start(), Window("period", first, last, window.phrase))
@@ -86,8 +85,9 @@ def month_expressions(clause: str, today: dt.date) -> list[tuple[int, int, Windo
         first = dt.date(_year(m[3], m[4], month, today), month, 1)
         part = (m[1] or "").lower().rstrip("-")
         months = {"early": (0, 0), "mid": (1, 1), "late": (2, 2), "the end of": (2, 2)}.get(part, (0, 2))
+        last = _months_on(first, months[1])
         found.append((m.start(), m.end(), Window("period", _months_on(first, months[0]),
-                                                 _month_end(_months_on(first, months[1])), m.group())))
+                                                 month_part(last.year, last.month, None)[1], m.group())))
     return found
 
 
@@ -102,7 +102,3 @@ def _year(digits: str | None, relative: str | None, month: int, today: dt.date) 
     if relative:
         return today.year - (relative.lower() == "last")
     return today.year if month <= today.month else today.year - 1
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
